@@ -1,0 +1,64 @@
+"""The dispute lifecycle, declared as data (`lifecycle_v*.toml`) and checked on load.
+
+>>> lc = current()
+>>> lc.version >= 1, "referred" in lc.states
+(True, True)
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from states.definition import EventSpec, Lifecycle, Route, StateSpec, Term, load
+from states.errors import InvalidDefinition, TatulasuError
+
+__all__ = [
+    "EventSpec",
+    "InvalidDefinition",
+    "Lifecycle",
+    "Route",
+    "StateSpec",
+    "TatulasuError",
+    "Term",
+    "current",
+    "get",
+    "versions",
+]
+
+_HERE = Path(__file__).parent
+_VERSION_FILE = re.compile(r"lifecycle_v(\d+)\.toml")
+
+
+@functools.cache
+def _all() -> dict[int, Lifecycle]:
+    found: dict[int, Lifecycle] = {}
+    for path in sorted(_HERE.glob("lifecycle_v*.toml")):
+        match = _VERSION_FILE.fullmatch(path.name)
+        if not match:
+            continue
+        lc = load(path)
+        if lc.version != int(match.group(1)):
+            raise InvalidDefinition(path.name, "version", f"file says {lc.version}")
+        found[lc.version] = lc
+    if not found:
+        raise InvalidDefinition(str(_HERE), "states", "no lifecycle_v*.toml file")
+    return found
+
+
+def versions() -> list[int]:
+    return sorted(_all())
+
+
+def get(version: int) -> Lifecycle:
+    """The definition a case was opened with."""
+    try:
+        return _all()[version]
+    except KeyError:
+        raise InvalidDefinition("states", f"version {version}", "no such lifecycle") from None
+
+
+def current() -> Lifecycle:
+    """The definition new cases are opened with: the highest version."""
+    return _all()[max(_all())]

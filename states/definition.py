@@ -1,0 +1,395 @@
+"""A lifecycle definition: plain, frozen data read from a TOML file and checked once.
+
+A broken definition must never reach a running case, so `load` rejects it with an
+`InvalidDefinition` naming the state or event at fault, and builds one `transitions`
+Machine from it to be sure the library agrees the graph is sound.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from states import vocabulary
+from states.errors import InvalidDefinition
+
+ALL_OPEN = "*"
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """One step taken when a term has run out: fire `event`, `after` days past the term."""
+
+    after: int
+    event: str
+    payload: Mapping[str, str] = field(default_factory=dict)
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extension:
+    days: int
+    times: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A deadline that starts when a case enters its state."""
+
+    name: str
+    days: int
+    counted_in: str
+    source: str
+    reminders: tuple[int, ...] = ()
+    remind: tuple[str, ...] = ()
+    on_expiry: tuple[Expiry, ...] = ()
+    starts_from: str | None = None
+    extension: Extension | None = None
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    name: str
+    title: str
+    terminal: bool = False
+    term: Term | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way an event can go: from these states to `target` (None: stays) if guards hold."""
+
+    sources: tuple[str, ...]
+    target: str | None
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    title: str
+    roles: frozenset[str]
+    routes: tuple[Route, ...]
+    payload: Mapping[str, str] = field(default_factory=dict)
+    optional: Mapping[str, str] = field(default_factory=dict)
+    reasons: str | None = None
+    effects: tuple[str, ...] = ()
+    notify: tuple[str, ...] = ()
+    while_suspended: bool = False
+
+    def sources(self) -> frozenset[str]:
+        return frozenset(s for r in self.routes for s in r.sources)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A whole, validated lifecycle definition of one version."""
+
+    version: int
+    title: str
+    initial: str
+    states: Mapping[str, StateSpec]
+    events: Mapping[str, EventSpec]
+    reasons: Mapping[str, frozenset[str]]
+    source: str = "<memory>"
+    # (state, event) -> the routes leaving that state for that event, in file order.
+    table: Mapping[tuple[str, str], tuple[Route, ...]] = field(default_factory=dict)
+
+    def open_states(self) -> list[str]:
+        return [s.name for s in self.states.values() if not s.terminal and s.name != self.initial]
+
+    def opening_events(self) -> list[str]:
+        return [e.name for e in self.events.values() if self.initial in e.sources()]
+
+    def events_from(self, state: str) -> list[str]:
+        return [name for name in self.events if (state, name) in self.table]
+
+
+def load(path: Path) -> Lifecycle:
+    """Read, parse and validate a lifecycle file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidDefinition(path.name, "file", f"not valid TOML: {exc}") from exc
+    return parse(raw, source=path.name)
+
+
+def parse(raw: Mapping[str, Any], source: str = "<memory>") -> Lifecycle:
+    """Turn the parsed TOML into a `Lifecycle`, rejecting anything inconsistent."""
+    p = _Parser(source)
+    lifecycle = p.lifecycle(raw)
+    _check_graph(lifecycle)
+    build_machine(lifecycle)
+    return lifecycle
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, reason: str) -> InvalidDefinition:
+        return InvalidDefinition(self.source, where, reason)
+
+    def lifecycle(self, raw: Mapping[str, Any]) -> Lifecycle:
+        version = raw.get("version")
+        if not isinstance(version, int) or version < 1:
+            raise self.fail("version", "must be a whole number of at least 1")
+        raw_states = raw.get("states")
+        if not isinstance(raw_states, dict) or not raw_states:
+            raise self.fail("states", "at least one state is required")
+        initial = str(raw.get("initial", ""))
+        if initial not in raw_states:
+            raise self.fail("initial", f"{initial!r} is not a declared state")
+        states = {name: self.state(name, spec) for name, spec in raw_states.items()}
+        reasons = {
+            name: frozenset(self.words(f"reasons.{name}", codes))
+            for name, codes in dict(raw.get("reasons", {})).items()
+        }
+        open_states = [n for n, s in states.items() if not s.terminal and n != initial]
+        raw_events = raw.get("events")
+        if not isinstance(raw_events, dict) or not raw_events:
+            raise self.fail("events", "at least one event is required")
+        events = {
+            name: self.event(name, spec, states, reasons, open_states)
+            for name, spec in raw_events.items()
+        }
+        table: dict[tuple[str, str], tuple[Route, ...]] = {}
+        for event in events.values():
+            for route in event.routes:
+                for src in route.sources:
+                    table[(src, event.name)] = (*table.get((src, event.name), ()), route)
+        return Lifecycle(
+            version=version,
+            title=str(raw.get("title", "")),
+            initial=initial,
+            states=states,
+            events=events,
+            reasons=reasons,
+            source=self.source,
+            table=table,
+        )
+
+    def words(self, where: str, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(where, "must be a list of words")
+        return list(value)
+
+    def state(self, name: str, spec: Mapping[str, Any]) -> StateSpec:
+        where = f"state {name!r}"
+        terminal = bool(spec.get("terminal", False))
+        term = self.term(where, spec["term"]) if "term" in spec else None
+        if terminal and term is not None:
+            raise self.fail(where, "a terminal state cannot have a term")
+        return StateSpec(
+            name=name, title=str(spec.get("title", name)), terminal=terminal, term=term
+        )
+
+    def term(self, where: str, spec: Mapping[str, Any]) -> Term:
+        where = f"{where} term"
+        days = spec.get("days")
+        if not isinstance(days, int) or days < 1:
+            raise self.fail(where, "days must be a whole number of at least 1")
+        counted_in = spec.get("counted_in")
+        if counted_in not in vocabulary.DAY_COUNTS:
+            raise self.fail(where, f"counted_in must be one of {sorted(vocabulary.DAY_COUNTS)}")
+        reminders = tuple(int(r) for r in spec.get("reminders", []))
+        for r in reminders:
+            if not 0 < r < days:
+                raise self.fail(where, f"reminder {r} days before must lie inside the term")
+        remind = tuple(self.words(f"{where} remind", spec.get("remind", [])))
+        self.recipients(where, remind)
+        expiries = tuple(self.expiry(where, e) for e in spec.get("on_expiry", []))
+        if not expiries:
+            raise self.fail(where, "on_expiry must say what happens when the term runs out")
+        ext = spec.get("extension")
+        extension = (
+            Extension(
+                days=int(ext["days"]), times=int(ext["times"]), source=str(ext.get("source", ""))
+            )
+            if ext
+            else None
+        )
+        return Term(
+            name=str(spec.get("name", "")) or where,
+            days=days,
+            counted_in=str(counted_in),
+            source=str(spec.get("source", "")),
+            reminders=reminders,
+            remind=remind,
+            on_expiry=expiries,
+            starts_from=spec.get("starts_from"),
+            extension=extension,
+        )
+
+    def expiry(self, where: str, spec: Mapping[str, Any]) -> Expiry:
+        notify = tuple(self.words(f"{where} on_expiry notify", spec.get("notify", [])))
+        self.recipients(where, notify)
+        return Expiry(
+            after=int(spec.get("after", 0)),
+            event=str(spec["event"]),
+            payload={str(k): str(v) for k, v in dict(spec.get("payload", {})).items()},
+            notify=notify,
+        )
+
+    def recipients(self, where: str, names: tuple[str, ...]) -> None:
+        unknown = set(names) - vocabulary.RECIPIENTS
+        if unknown:
+            raise self.fail(where, f"unknown recipients {sorted(unknown)}")
+
+    def event(
+        self,
+        name: str,
+        spec: Mapping[str, Any],
+        states: Mapping[str, StateSpec],
+        reasons: Mapping[str, frozenset[str]],
+        open_states: list[str],
+    ) -> EventSpec:
+        where = f"event {name!r}"
+        roles = frozenset(self.words(f"{where} roles", spec.get("roles", [])))
+        if not roles:
+            raise self.fail(where, "roles must name at least one role")
+        if roles - vocabulary.ROLES:
+            raise self.fail(where, f"unknown roles {sorted(roles - vocabulary.ROLES)}")
+        raw_routes = spec.get("routes") or [
+            {k: spec[k] for k in ("from", "to", "guards") if k in spec}
+        ]
+        routes = tuple(self.route(where, r, states, open_states) for r in raw_routes)
+        reason_set = spec.get("reasons")
+        if reason_set is not None and reason_set not in reasons:
+            raise self.fail(where, f"unknown reason list {reason_set!r}")
+        effects = tuple(self.words(f"{where} effects", spec.get("effects", [])))
+        self.known(where, "effects", effects, vocabulary.EFFECTS)
+        notify = tuple(self.words(f"{where} notify", spec.get("notify", [])))
+        self.recipients(where, notify)
+        payload = self.fields(where, spec.get("payload", {}))
+        optional = self.fields(where, spec.get("optional", {}))
+        return EventSpec(
+            name=name,
+            title=str(spec.get("title", name)),
+            roles=roles,
+            routes=routes,
+            payload=payload,
+            optional=optional,
+            reasons=reason_set,
+            effects=effects,
+            notify=notify,
+            while_suspended=bool(spec.get("while_suspended", False)),
+        )
+
+    def route(
+        self,
+        where: str,
+        spec: Mapping[str, Any],
+        states: Mapping[str, StateSpec],
+        open_states: list[str],
+    ) -> Route:
+        sources: list[str] = []
+        for src in self.words(f"{where} from", spec.get("from", [])):
+            sources.extend(open_states if src == ALL_OPEN else [src])
+        if not sources:
+            raise self.fail(where, "from must name at least one state")
+        target = spec.get("to")
+        for state in [*sources, *([target] if target is not None else [])]:
+            if state not in states:
+                raise self.fail(where, f"unknown state {state!r}")
+        for src in sources:
+            if states[src].terminal:
+                raise self.fail(where, f"terminal state {src!r} cannot have an exit")
+        guards = tuple(self.words(f"{where} guards", spec.get("guards", [])))
+        self.known(where, "guards", guards, vocabulary.GUARDS)
+        effects = tuple(self.words(f"{where} effects", spec.get("effects", [])))
+        self.known(where, "effects", effects, vocabulary.EFFECTS)
+        return Route(tuple(dict.fromkeys(sources)), target, guards, effects)
+
+    def fields(self, where: str, spec: Mapping[str, Any]) -> dict[str, str]:
+        fields = {str(k): str(v) for k, v in dict(spec).items()}
+        bad = {k: v for k, v in fields.items() if v not in vocabulary.FIELD_TYPES}
+        if bad:
+            raise self.fail(where, f"unknown field types {bad}")
+        return fields
+
+    def known(self, where: str, kind: str, names: tuple[str, ...], allowed: frozenset[str]) -> None:
+        unknown = set(names) - allowed
+        if unknown:
+            raise self.fail(where, f"unknown {kind} {sorted(unknown)}")
+
+
+def _check_graph(lc: Lifecycle) -> None:
+    """Every state reachable, every open state has a way out, expiry events can fire."""
+    fail = lambda where, reason: InvalidDefinition(lc.source, where, reason)  # noqa: E731
+    reached = {lc.initial}
+    queue = deque([lc.initial])
+    while queue:
+        state = queue.popleft()
+        for (src, _event), routes in lc.table.items():
+            if src != state:
+                continue
+            for route in routes:
+                if route.target is not None and route.target not in reached:
+                    reached.add(route.target)
+                    queue.append(route.target)
+    for name, spec in lc.states.items():
+        if name not in reached:
+            raise fail(f"state {name!r}", "is unreachable from the initial state")
+        leaves = any(
+            r.target not in (None, name)
+            for (src, _e), routes in lc.table.items()
+            if src == name
+            for r in routes
+        )
+        if not spec.terminal and not leaves:
+            raise fail(f"state {name!r}", "is not terminal but has no way out")
+        if spec.term is None:
+            continue
+        for step in spec.term.on_expiry:
+            event = lc.events.get(step.event)
+            if event is None or (name, step.event) not in lc.table:
+                raise fail(f"state {name!r} term", f"expiry event {step.event!r} cannot fire here")
+            if "system" not in event.roles:
+                raise fail(
+                    f"event {step.event!r}", "fires on expiry, so the system role must be allowed"
+                )
+
+
+def build_machine(
+    lc: Lifecycle,
+    machine_class: Any = None,
+    on_route: Callable[[Route], None] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Build one `transitions` Machine for the definition (validation, runtime and diagrams).
+
+    Guards become conditions named `guard_<name>`, resolved on the model; `on_route` is
+    told which route a trigger took.
+    """
+    from transitions import Machine, MachineError
+
+    cls = machine_class or Machine
+    transitions = [
+        {
+            "trigger": event.name,
+            "source": list(route.sources),
+            "dest": route.target,
+            "conditions": [f"guard_{g}" for g in route.guards] or None,
+            "after": functools.partial(on_route, route) if on_route else None,
+        }
+        for event in lc.events.values()
+        for route in event.routes
+    ]
+    try:
+        return cls(
+            states=list(lc.states),
+            transitions=transitions,
+            initial=lc.initial,
+            auto_transitions=False,
+            **kwargs,
+        )
+    except (MachineError, ValueError) as exc:
+        raise InvalidDefinition(lc.source, "machine", str(exc)) from exc

@@ -1,0 +1,576 @@
+"""Applying commands: one event is one database transaction.
+
+To fire an event the engine loads the case row, asks the shared machine whether the
+event may fire (state, role, guards, suspension), checks the payload, and then, in the
+same transaction: updates the case `WHERE id = ? AND version = ?` (a lost race writes
+nothing and raises `ConcurrentUpdate`), appends the hash-chained history record,
+replaces the case's open timers when its term changes, and writes outbox messages.
+A command with an idempotency key is stored with its result; a repeat returns the first
+result and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+import states
+from states import Lifecycle
+from states.vocabulary import PROCEDURES
+from workflow import identifiers
+from workflow.audit import GENESIS, canonical_json, format_instant, record_hash
+from workflow.calendar import BusinessCalendar
+from workflow.clock import Clock, SystemClock
+from workflow.commands import (
+    LANGUAGES,
+    PARTY_ROLES,
+    EventApplied,
+    FireEvent,
+    OpenCase,
+    PartyInput,
+)
+from workflow.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    DuplicateCase,
+    IdempotencyKeyReused,
+    InvalidField,
+    NotFound,
+    StaleVersion,
+    StoreError,
+)
+from workflow.regions import REGIONS
+from workflow.rules import Decision, Facts, Rules, facts_of, validate_payload
+from workflow.schema import audit_events, cases, idempotency_keys, outbox, parties, timers
+from workflow.store import Store, translate_errors, utc
+from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_due
+
+T = TypeVar("T")
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+7\d{10}$")
+_OFFICIALS = ("mediator", "bailiff", "court", "coordinator")
+
+_SELECT_CASE = sa.select(cases).where(cases.c.id == sa.bindparam("case_id"))
+_SELECT_PARTIES = sa.select(parties).where(parties.c.case_id == sa.bindparam("case_id"))
+_INSERT_AUDIT = audit_events.insert()
+_INSERT_TIMERS = timers.insert()
+_INSERT_OUTBOX = outbox.insert()
+_DELETE_OPEN_TIMERS = timers.delete().where(
+    timers.c.case_id == sa.bindparam("case_id"), timers.c.fired_at.is_(None)
+)
+_SELECT_KEY = sa.select(idempotency_keys).where(idempotency_keys.c.key == sa.bindparam("key"))
+
+
+class Engine:
+    """The write side of tatulasu: open cases and fire events."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        calendar: BusinessCalendar | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.calendar = calendar or BusinessCalendar()
+        self._rules: dict[int, Rules] = {}
+
+    def rules(self, version: int) -> Rules:
+        """The shared machine of one lifecycle version (built once)."""
+        rules = self._rules.get(version)
+        if rules is None:
+            rules = self._rules.setdefault(version, Rules(states.get(version)))
+        return rules
+
+    # ------------------------------------------------------------------ commands
+
+    def fire(self, cmd: FireEvent) -> EventApplied:
+        """Apply one event to one case, in one transaction."""
+        request = {
+            "case_id": cmd.case_id,
+            "event": cmd.event,
+            "actor": cmd.actor,
+            "role": cmd.role,
+            "payload": dict(cmd.payload),
+            "expected_version": cmd.expected_version,
+        }
+        return self._idempotent(cmd.idempotency_key, request, lambda conn: self.apply(conn, cmd))
+
+    def open_case(self, cmd: OpenCase) -> EventApplied:
+        """Open a case with an opening event (refer, court_refer, refer_enforcement)."""
+        lc = states.current()
+        decision = self._check_opening(cmd, lc)
+        request = {k: v for k, v in vars(cmd).items() if k != "idempotency_key"}
+        request["parties"] = [vars(p) for p in cmd.parties]
+        return self._idempotent(
+            cmd.idempotency_key, request, lambda conn: self._open(conn, cmd, lc, decision)
+        )
+
+    # ------------------------------------------------------------------ firing
+
+    def apply(self, conn: Connection, cmd: FireEvent) -> EventApplied:
+        """Apply `cmd` inside the caller's transaction (the timer sweep uses this too)."""
+        now = self.clock.now()
+        row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+        if row is None:
+            raise NotFound("case", cmd.case_id)
+        if cmd.expected_version is not None and row.version != cmd.expected_version:
+            raise StaleVersion(cmd.case_id, cmd.expected_version, row.version)
+        rules = self.rules(row.definition_version)
+        lc = rules.lifecycle
+        decision = rules.decide(facts_of(row, lc), cmd.event, cmd.role)
+        payload = validate_payload(
+            decision.event, lc.reasons, cmd.payload, self.calendar.local_date(now)
+        )
+        values, planned = self._changes(row, lc, decision, payload, now)
+        seq = row.version + 1
+        payload_json = canonical_json(payload)
+        digest = record_hash(
+            row.audit_head,
+            case_id=row.id,
+            seq=seq,
+            event=cmd.event,
+            actor=cmd.actor,
+            role=cmd.role,
+            at=now,
+            from_state=row.state,
+            to_state=decision.to_state,
+            payload=payload_json,
+        )
+        values.update(version=seq, audit_head=digest, updated_at=now)
+        updated = conn.execute(
+            cases.update()
+            .where(cases.c.id == row.id, cases.c.version == row.version)
+            .values(**values)
+        )
+        if updated.rowcount != 1:
+            raise ConcurrentUpdate(row.id, row.version)
+        conn.execute(
+            _INSERT_AUDIT,
+            {
+                "case_id": row.id,
+                "seq": seq,
+                "event": cmd.event,
+                "actor": cmd.actor,
+                "role": cmd.role,
+                "at": now,
+                "from_state": row.state,
+                "to_state": decision.to_state,
+                "payload": payload_json,
+                "prev_hash": row.audit_head,
+                "hash": digest,
+            },
+        )
+        if planned is not None:
+            if row.term_name is not None:
+                conn.execute(_DELETE_OPEN_TIMERS, {"case_id": row.id})
+            if planned:
+                conn.execute(_INSERT_TIMERS, [t.row(row.id) for t in planned])
+        after = {**row._asdict(), **values}
+        self._write_outbox(
+            conn,
+            after,
+            seq,
+            cmd.event,
+            row.state,
+            payload,
+            (*decision.event.notify, *cmd.notify),
+            now,
+        )
+        due = values.get("term_due_at", row.term_due_at)
+        return EventApplied(
+            case_id=row.id,
+            seq=seq,
+            event=cmd.event,
+            from_state=row.state,
+            to_state=decision.to_state,
+            at=format_instant(now),
+            hash=digest,
+            term_due_at=format_instant(due) if due is not None else None,
+        )
+
+    def _changes(
+        self,
+        row: Any,
+        lc: Lifecycle,
+        decision: Decision,
+        payload: Mapping[str, str],
+        now: datetime,
+    ) -> tuple[dict[str, Any], list[PlannedTimer] | None]:
+        """The case's new column values, and its new timers (None: keep the open ones)."""
+        values: dict[str, Any] = {}
+        planned: list[PlannedTimer] | None = None
+        if decision.moves:
+            values["state"] = decision.to_state
+            values.update(self._enter_state(lc, decision.to_state, payload, now))
+            planned = values.pop("_timers")
+        for effect in decision.effects:
+            result = self._effect(effect, row, lc, payload, now)
+            if "_timers" in result:
+                planned = result.pop("_timers")
+            values.update(result)
+        return values, planned
+
+    def _enter_state(
+        self, lc: Lifecycle, state: str, payload: Mapping[str, str], now: datetime
+    ) -> dict[str, Any]:
+        spec = lc.states[state]
+        values: dict[str, Any] = {
+            "term_name": None,
+            "term_due_at": None,
+            "term_days_left": None,
+            "extensions_used": 0,
+            "suspended_at": None,
+            "_timers": [],
+        }
+        if spec.terminal:
+            values["closed_at"] = now
+        term = spec.term
+        if term is not None:
+            anchor: date | datetime = now
+            if term.starts_from and term.starts_from in payload:
+                anchor = date.fromisoformat(payload[term.starts_from])
+            due = term_due(term, anchor, self.calendar)
+            values.update(
+                term_name=term.name,
+                term_due_at=due,
+                _timers=plan(term, due, now, self.calendar),
+            )
+        return values
+
+    def _effect(
+        self, effect: str, row: Any, lc: Lifecycle, payload: Mapping[str, str], now: datetime
+    ) -> dict[str, Any]:
+        term = lc.states[row.state].term
+        cal = self.calendar
+        if effect in ("set_mediator", "set_bailiff", "set_court"):
+            field = effect.removeprefix("set_")
+            return {field: payload[field]} if field in payload else {}
+        if effect == "set_procedure":
+            return {"procedure": payload["procedure"]} if "procedure" in payload else {}
+        if effect in ("suspend_enforcement", "resume_enforcement"):
+            return {"enforcement_suspended": effect == "suspend_enforcement"}
+        if effect == "suspend_terms":
+            values: dict[str, Any] = {"suspended_at": now, "_timers": []}
+            if term is not None and row.term_due_at is not None:
+                left = cal.days_left(now, utc(row.term_due_at), term.counted_in)
+                values.update(term_days_left=left, term_due_at=None)
+            return values
+        if effect == "resume_terms":
+            values = {"suspended_at": None, "_timers": []}
+            if term is not None and row.term_days_left is not None:
+                due = resumed_due(term, now, row.term_days_left, cal)
+                values.update(
+                    term_due_at=due, term_days_left=None, _timers=plan(term, due, now, cal)
+                )
+            return values
+        if effect == "extend_term":
+            if term is None or term.extension is None or row.term_due_at is None:
+                return {}
+            due = extended_due(term, utc(row.term_due_at), term.extension.days, cal)
+            return {
+                "term_due_at": due,
+                "extensions_used": row.extensions_used + 1,
+                "_timers": plan(term, due, now, cal),
+            }
+        raise AssertionError(f"effect {effect!r} is in the vocabulary but not implemented")
+
+    # ------------------------------------------------------------------ outbox
+
+    def _write_outbox(
+        self,
+        conn: Connection,
+        case: Mapping[str, Any],
+        seq: int,
+        event: str,
+        from_state: str,
+        payload: Mapping[str, str],
+        recipients: Iterable[str],
+        now: datetime,
+    ) -> None:
+        wanted = list(dict.fromkeys(recipients))
+        if not wanted:
+            return
+        context = canonical_json(
+            {
+                "case_id": case["id"],
+                "event": event,
+                "from": from_state,
+                "to": case["state"],
+                "at": format_instant(now),
+                **{k: v for k, v in payload.items() if k in ("reason", "term", "due_at")},
+            }
+        )
+        rows = []
+        for kind in wanted:
+            for recipient, channel, address, language in self._addresses(conn, case, kind):
+                rows.append(
+                    {
+                        "key": f"{case['id']}:{seq}:{recipient}",
+                        "case_id": case["id"],
+                        "seq": seq,
+                        "event": event,
+                        "recipient": recipient,
+                        "channel": channel,
+                        "address": address,
+                        "language": language,
+                        "template": event,
+                        "context": context,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                        "next_attempt_at": now,
+                    }
+                )
+        if rows:
+            conn.execute(_INSERT_OUTBOX, rows)
+
+    @staticmethod
+    def _addresses(
+        conn: Connection, case: Mapping[str, Any], kind: str
+    ) -> list[tuple[str, str, str | None, str]]:
+        """(recipient, channel, address, language) for one kind of recipient."""
+        if kind == "party":
+            found = []
+            for p in conn.execute(_SELECT_PARTIES, {"case_id": case["id"]}):
+                if p.email:
+                    found.append((f"party:{p.id}", "email", p.email, p.language))
+                elif p.phone:
+                    found.append((f"party:{p.id}", "sms", p.phone, p.language))
+            return found
+        if kind == "supervisor":
+            return [(f"supervisor:{case['region']}", "user", None, case["language"])]
+        who = case.get(kind)
+        if kind == "coordinator" and not who:
+            return [(f"coordinator:{case['centre']}", "user", None, case["language"])]
+        return [(f"{kind}:{who}", "user", None, case["language"])] if who else []
+
+    # ------------------------------------------------------------------ opening
+
+    def _check_opening(self, cmd: OpenCase, lc: Lifecycle) -> Decision:
+        if cmd.event not in lc.opening_events():
+            raise InvalidField(
+                "event", f"{cmd.event!r} does not open a case; use {', '.join(lc.opening_events())}"
+            )
+        facts = Facts(lc.initial, _origin(cmd), None, None, 0, 0, False)
+        decision = self.rules(lc.version).decide(facts, cmd.event, cmd.role)
+        if cmd.region not in REGIONS:
+            raise InvalidField("region", f"{cmd.region!r} is not one of {', '.join(REGIONS)}")
+        _require_text("centre", cmd.centre, 80)
+        _require_text("actor", cmd.actor, 80)
+        if len(cmd.subject) > 200:
+            raise InvalidField("subject", "is longer than 200 characters")
+        if cmd.language not in LANGUAGES:
+            raise InvalidField("language", f"{cmd.language!r} is not one of kk, ru, en")
+        if cmd.procedure is not None and cmd.procedure not in PROCEDURES:
+            raise InvalidField("procedure", f"{cmd.procedure!r} is not one of {sorted(PROCEDURES)}")
+        if not cmd.parties:
+            raise InvalidField("parties", "at least one party is required")
+        seen: set[str] = set()
+        for i, party in enumerate(cmd.parties):
+            _check_party(f"parties[{i}]", party)
+            if party.iin_bin in seen:
+                raise InvalidField(f"parties[{i}].iin_bin", f"{party.iin_bin} appears twice")
+            seen.add(party.iin_bin)
+        if cmd.event == "refer_enforcement":
+            _require_text("enforcement_proceeding", cmd.enforcement_proceeding or "", 40)
+            roles = {p.role for p in cmd.parties}
+            if not {"debtor", "creditor"} <= roles:
+                raise InvalidField(
+                    "parties", "an enforcement referral needs a debtor and a creditor"
+                )
+        return decision
+
+    def _open(
+        self, conn: Connection, cmd: OpenCase, lc: Lifecycle, decision: Decision
+    ) -> EventApplied:
+        now = self.clock.now()
+        if cmd.enforcement_proceeding:
+            _refuse_duplicate(conn, lc, cmd.enforcement_proceeding)
+        origin = _origin(cmd)
+        fields = {
+            "origin": origin,
+            "procedure": cmd.procedure or _default_procedure(cmd.event),
+            "region": cmd.region,
+            "centre": cmd.centre.strip(),
+            "language": cmd.language,
+            "subject": cmd.subject.strip(),
+            "enforcement_proceeding": cmd.enforcement_proceeding,
+            "bailiff": cmd.bailiff or (cmd.actor if origin == "bailiff" else None),
+            "court": cmd.court or (cmd.actor if origin == "court" else None),
+            "mediator": cmd.mediator,
+        }
+        values = self._enter_state(lc, decision.to_state, {}, now)
+        planned: list[PlannedTimer] = values.pop("_timers")
+        for effect in decision.effects:
+            if effect == "suspend_enforcement":
+                values["enforcement_suspended"] = True
+        case_id = conn.execute(
+            cases.insert()
+            .values(
+                definition_version=lc.version,
+                state=decision.to_state,
+                version=1,
+                opened_at=now,
+                updated_at=now,
+                audit_head=GENESIS,
+                **fields,
+                **values,
+            )
+            .returning(cases.c.id)
+        ).scalar_one()
+        party_rows = [
+            {"case_id": case_id, "kind": identifiers.validate(p.iin_bin), **vars(p)}
+            for p in cmd.parties
+        ]
+        conn.execute(parties.insert(), party_rows)
+        record = {**fields, "parties": [vars(p) for p in cmd.parties], "definition": lc.version}
+        payload_json = canonical_json({k: v for k, v in record.items() if v is not None})
+        digest = record_hash(
+            GENESIS,
+            case_id=case_id,
+            seq=1,
+            event=cmd.event,
+            actor=cmd.actor,
+            role=cmd.role,
+            at=now,
+            from_state=lc.initial,
+            to_state=decision.to_state,
+            payload=payload_json,
+        )
+        conn.execute(cases.update().where(cases.c.id == case_id).values(audit_head=digest))
+        conn.execute(
+            _INSERT_AUDIT,
+            {
+                "case_id": case_id,
+                "seq": 1,
+                "event": cmd.event,
+                "actor": cmd.actor,
+                "role": cmd.role,
+                "at": now,
+                "from_state": lc.initial,
+                "to_state": decision.to_state,
+                "payload": payload_json,
+                "prev_hash": GENESIS,
+                "hash": digest,
+            },
+        )
+        if planned:
+            conn.execute(_INSERT_TIMERS, [t.row(case_id) for t in planned])
+        case = {"id": case_id, "state": decision.to_state, **fields, **values}
+        self._write_outbox(conn, case, 1, cmd.event, lc.initial, {}, decision.event.notify, now)
+        due = values.get("term_due_at")
+        return EventApplied(
+            case_id=case_id,
+            seq=1,
+            event=cmd.event,
+            from_state=lc.initial,
+            to_state=decision.to_state,
+            at=format_instant(now),
+            hash=digest,
+            term_due_at=format_instant(due) if due is not None else None,
+        )
+
+    # ------------------------------------------------------------------ idempotency
+
+    def _idempotent(
+        self,
+        key: str | None,
+        request: Mapping[str, Any],
+        action: Callable[[Connection], EventApplied],
+    ) -> EventApplied:
+        if key is None:
+            with self.store.transaction() as conn:
+                return action(conn)
+        if not key.strip() or len(key) > 200:
+            raise InvalidField("idempotency_key", "must be 1 to 200 characters")
+        request_hash = hashlib.sha256(canonical_json(request).encode()).hexdigest()
+        try:
+            with self.store.transaction() as conn:
+                prior = conn.execute(_SELECT_KEY, {"key": key}).first()
+                if prior is not None:
+                    return _replay(prior, key, request_hash)
+                result = action(conn)
+                conn.execute(
+                    idempotency_keys.insert().values(
+                        key=key,
+                        case_id=result.case_id,
+                        request_hash=request_hash,
+                        result=canonical_json(result.to_dict()),
+                        created_at=self.clock.now(),
+                    )
+                )
+                return result
+        except (sa.exc.IntegrityError, Conflict) as exc:
+            # A twin command with the same key may have committed first.
+            with self.store.reading() as conn:
+                prior = conn.execute(_SELECT_KEY, {"key": key}).first()
+            if prior is None:
+                if isinstance(exc, Conflict):
+                    raise
+                raise StoreError(f"integrity error: {exc.orig}") from exc
+            return _replay(prior, key, request_hash)
+
+
+def _replay(prior: Any, key: str, request_hash: str) -> EventApplied:
+    if prior.request_hash != request_hash:
+        raise IdempotencyKeyReused(key)
+    return EventApplied(**json.loads(prior.result))
+
+
+def _origin(cmd: OpenCase) -> str:
+    if cmd.event == "refer_enforcement":
+        return "bailiff"
+    if cmd.event == "court_refer":
+        return "court"
+    return "party" if cmd.role == "party" else "centre"
+
+
+def _default_procedure(event: str) -> str:
+    return {
+        "refer_enforcement": "enforcement_reconciliation",
+        "court_refer": "court_conciliation",
+    }.get(event, "mediation_professional")
+
+
+def _require_text(field: str, value: str, limit: int) -> None:
+    if not value or not value.strip():
+        raise InvalidField(field, "is required")
+    if len(value) > limit:
+        raise InvalidField(field, f"is longer than {limit} characters")
+
+
+def _check_party(where: str, party: PartyInput) -> None:
+    if party.role not in PARTY_ROLES:
+        raise InvalidField(f"{where}.role", f"{party.role!r} is not one of {sorted(PARTY_ROLES)}")
+    _require_text(f"{where}.name", party.name, 200)
+    identifiers.validate(party.iin_bin, f"{where}.iin_bin")
+    if party.email is not None and not _EMAIL.match(party.email):
+        raise InvalidField(f"{where}.email", f"{party.email!r} is not an e-mail address")
+    if party.phone is not None and not _PHONE.match(party.phone):
+        raise InvalidField(f"{where}.phone", f"{party.phone!r} must look like +7XXXXXXXXXX")
+    if party.language not in LANGUAGES:
+        raise InvalidField(f"{where}.language", f"{party.language!r} is not one of kk, ru, en")
+
+
+def _refuse_duplicate(conn: Connection, lc: Lifecycle, proceeding: str) -> None:
+    open_states = [s for s, spec in lc.states.items() if not spec.terminal]
+    twin = conn.execute(
+        sa.select(cases.c.id).where(
+            cases.c.enforcement_proceeding == proceeding, cases.c.state.in_(open_states)
+        )
+    ).first()
+    if twin is not None:
+        raise DuplicateCase("enforcement_proceeding", proceeding, twin.id)
+
+
+__all__ = ["Engine", "translate_errors"]

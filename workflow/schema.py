@@ -1,0 +1,152 @@
+"""The stored shape of cases, parties, the history, timers, the outbox and idempotency keys.
+
+SQLModel declares the tables (Alembic migrations are generated from them); the hot path
+uses the same tables through SQLAlchemy Core (`Case.__table__` etc.), not ORM sessions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+UtcDateTime = sa.DateTime(timezone=True)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.Index("ix_cases_scope_state", "region", "centre", "state"),
+        sa.Index("ix_cases_enforcement", "enforcement_proceeding"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    definition_version: int
+    state: str = Field(max_length=40, index=True)
+    version: int
+    origin: str = Field(max_length=20)
+    procedure: str = Field(max_length=40)
+    region: str = Field(max_length=40)
+    centre: str = Field(max_length=80)
+    language: str = Field(default="kk", max_length=2)
+    subject: str = Field(default="", max_length=200)
+    mediator: str | None = Field(default=None, max_length=80)
+    bailiff: str | None = Field(default=None, max_length=80)
+    court: str | None = Field(default=None, max_length=80)
+    coordinator: str | None = Field(default=None, max_length=80)
+    enforcement_proceeding: str | None = Field(default=None, max_length=40)
+    enforcement_suspended: bool = False
+    opened_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The running term of the current state, kept on the case so a suspension can save
+    # the time that was left and a resume can plan the rest.
+    term_name: str | None = Field(default=None, max_length=40)
+    term_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    term_days_left: int | None = None
+    suspended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    extensions_used: int = 0
+    audit_head: str = Field(max_length=64)
+
+
+class Party(SQLModel, table=True):
+    __tablename__ = "parties"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    role: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=3)
+    iin_bin: str = Field(max_length=12, index=True)
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=200)
+    language: str = Field(default="kk", max_length=2)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One step of a case's history; never updated, never deleted."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    seq: int
+    event: str = Field(max_length=40, index=True)
+    actor: str = Field(max_length=80)
+    role: str = Field(max_length=20)
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    from_state: str = Field(max_length=40)
+    to_state: str = Field(max_length=40)
+    payload: str = Field(sa_type=sa.Text)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Timer(SQLModel, table=True):
+    """A moment at which the system must act on a case: a reminder or an expiry step."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        sa.Index(
+            "ix_timers_open_due",
+            "due_at",
+            sqlite_where=sa.text("fired_at IS NULL"),
+            postgresql_where=sa.text("fired_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=10)
+    term: str = Field(max_length=40)
+    event: str = Field(max_length=40)
+    payload: str = Field(sa_type=sa.Text)
+    notify: str = Field(default="", max_length=200)
+    due_at: datetime = Field(sa_type=UtcDateTime)
+    fired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification written in the event's transaction and sent later."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    seq: int
+    event: str = Field(max_length=40)
+    recipient: str = Field(max_length=120)
+    channel: str = Field(max_length=10)
+    address: str | None = Field(default=None, max_length=200)
+    language: str = Field(max_length=2)
+    template: str = Field(max_length=60)
+    context: str = Field(sa_type=sa.Text)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+
+    key: str = Field(primary_key=True, max_length=200)
+    case_id: int | None = None
+    request_hash: str = Field(max_length=64)
+    result: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+metadata = SQLModel.metadata
+cases = Case.__table__  # type: ignore[attr-defined]
+parties = Party.__table__  # type: ignore[attr-defined]
+audit_events = AuditEvent.__table__  # type: ignore[attr-defined]
+timers = Timer.__table__  # type: ignore[attr-defined]
+outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+idempotency_keys = IdempotencyKey.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,142 @@
+"""The database: one SQLAlchemy engine, write transactions, and driver errors translated.
+
+SQLite (the embedded default) runs in WAL mode and takes the write lock when a write
+transaction begins (`BEGIN IMMEDIATE`), so two writers never deadlock on a lock upgrade.
+PostgreSQL runs at READ COMMITTED; the engine's optimistic version check does the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from workflow.errors import StoreError, StoreUnavailable
+
+DEFAULT_URL = "sqlite:///tatulasu.db"
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored instant is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for a plain `postgresql://` URL."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Store:
+    """Owns the connection pool; hands out transactions."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = normalize_url(url)
+        self.engine = self._create_engine(echo, pool_size)
+        self.dialect = self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _create_engine(self, echo: bool, pool_size: int) -> Engine:
+        if self.url.startswith("sqlite"):
+            engine = sa.create_engine(
+                self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            _setup_sqlite(engine)
+            return engine
+        return sa.create_engine(
+            self.url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5},
+        )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with translate_errors(), self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only connection (no write lock on SQLite)."""
+        with translate_errors(), self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.info["read_only"] = True
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+                conn.info.pop("read_only", None)
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with translate_errors(), self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE for writes (SQLAlchemy's documented recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN" if conn.info.get("read_only") else "BEGIN IMMEDIATE")
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver exceptions into ours at the boundary (IntegrityError is left to callers)."""
+    try:
+        yield
+    except sa.exc.IntegrityError:
+        raise
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        if _is_unreachable(exc):
+            raise StoreUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+        raise StoreError(f"database error: {_first_line(exc)}") from exc
+    except sa.exc.DBAPIError as exc:
+        raise StoreError(f"database error: {_first_line(exc)}") from exc
+
+
+def _is_unreachable(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return exc.connection_invalidated or any(
+        word in text
+        for word in ("connection refused", "could not connect", "server closed", "terminating")
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
