@@ -323,7 +323,10 @@ class _Parser:
 
 def _check_graph(lc: Lifecycle) -> None:
     """Every state reachable, every open state has a way out, expiry events can fire."""
-    fail = lambda where, reason: InvalidDefinition(lc.source, where, reason)  # noqa: E731
+
+    def fail(where: str, reason: str) -> InvalidDefinition:
+        return InvalidDefinition(lc.source, where, reason)
+
     reached = {lc.initial}
     queue = deque([lc.initial])
     while queue:

@@ -69,6 +69,8 @@ class Decision:
 class _BoundModel:
     """The one model the shared machine drives; guards read the facts set before a trigger."""
 
+    trigger: Callable[[str], bool]  # added by the machine
+
     def __init__(self) -> None:
         self.state = ""
         self.facts: Facts | None = None
@@ -163,9 +165,9 @@ def validate_payload(
         accepted |= {"reason": "reason", "reason_text": "text"}
     for name in payload:
         if name not in accepted:
+            names = ", ".join(sorted(accepted)) or "none"
             raise InvalidField(
-                f"payload.{name}",
-                f"not accepted by event {spec.name!r}; accepted: {', '.join(sorted(accepted)) or 'none'}",
+                f"payload.{name}", f"not accepted by event {spec.name!r}; accepted: {names}"
             )
     required = set(spec.payload) | ({"reason"} if spec.reasons is not None else set())
     for name in sorted(required):
@@ -181,7 +183,7 @@ def validate_payload(
 def _check_field(
     field: str,
     kind: str,
-    value: Any,
+    value: object,
     spec: EventSpec,
     reasons: Mapping[str, frozenset[str]],
     today: date,
