@@ -300,7 +300,7 @@ class _Parser:
             if state not in states:
                 raise self.fail(where, f"unknown state {state!r}")
         for src in sources:
-            if states[src].terminal:
+            if states[src].terminal and target not in (None, src):
                 raise self.fail(where, f"terminal state {src!r} cannot have an exit")
         guards = tuple(self.words(f"{where} guards", spec.get("guards", [])))
         self.known(where, "guards", guards, vocabulary.GUARDS)

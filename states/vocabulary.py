@@ -44,7 +44,8 @@ EFFECTS: frozenset[str] = frozenset(
     }
 )
 
-FIELD_TYPES: frozenset[str] = frozenset({"text", "date", "procedure", "reason"})
+# "receipts": a list of delivery receipts ({key, channel, status, reference}).
+FIELD_TYPES: frozenset[str] = frozenset({"text", "date", "procedure", "reason", "receipts"})
 
 PROCEDURES: frozenset[str] = frozenset(
     {

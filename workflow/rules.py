@@ -154,7 +154,7 @@ class Rules:
 
 def validate_payload(
     spec: EventSpec, reasons: Mapping[str, frozenset[str]], payload: Mapping[str, Any], today: date
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Check a command's payload against its event: fields, types, reason codes.
 
     Unknown fields are refused: the history keeps that a session happened, never what was
@@ -173,7 +173,7 @@ def validate_payload(
     for name in sorted(required):
         if payload.get(name) in (None, ""):
             raise InvalidField(f"payload.{name}", f"is required by event {spec.name!r}")
-    cleaned: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
     for name, value in payload.items():
         kind = accepted[name]
         cleaned[name] = _check_field(f"payload.{name}", kind, value, spec, reasons, today)
@@ -187,7 +187,9 @@ def _check_field(
     spec: EventSpec,
     reasons: Mapping[str, frozenset[str]],
     today: date,
-) -> str:
+) -> Any:
+    if kind == "receipts":
+        return _check_receipts(field, value)
     if not isinstance(value, str):
         raise InvalidField(field, f"must be text, got {type(value).__name__}")
     value = value.strip()
@@ -204,6 +206,23 @@ def _check_field(
         if value not in allowed:
             raise InvalidField(field, f"{value!r} is not one of {', '.join(sorted(allowed))}")
     return value
+
+
+_RECEIPT_KEYS = frozenset({"key", "channel", "status", "reference"})
+
+
+def _check_receipts(field: str, value: object) -> list[dict[str, str]]:
+    """Delivery receipts: a non-empty list of {key, channel, status, reference} texts."""
+    if not isinstance(value, list) or not value:
+        raise InvalidField(field, "must be a non-empty list of receipts")
+    receipts = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != _RECEIPT_KEYS:
+            raise InvalidField(f"{field}[{i}]", f"must have exactly {sorted(_RECEIPT_KEYS)}")
+        if not all(isinstance(v, str) and len(v) <= MAX_TEXT for v in item.values()):
+            raise InvalidField(f"{field}[{i}]", f"values must be texts of at most {MAX_TEXT}")
+        receipts.append({k: str(v) for k, v in item.items()})
+    return receipts
 
 
 def _check_date(field: str, value: str, today: date) -> date:
