@@ -130,6 +130,7 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    receipt: str | None = Field(default=None, sa_type=sa.Text)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
 
 
@@ -143,6 +144,25 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 
+class User(SQLModel, table=True):
+    """An official (coordinator, mediator, court, bailiff, supervisor …) and how to reach them."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.Index("ix_users_role_scope", "role", "region", "centre"),)
+
+    id: str = Field(primary_key=True, max_length=80)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    region: str | None = Field(default=None, max_length=40)
+    centre: str | None = Field(default=None, max_length=80)
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20)
+    language: str = Field(default="kk", max_length=2)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
 metadata = SQLModel.metadata
 cases = Case.__table__  # type: ignore[attr-defined]
 parties = Party.__table__  # type: ignore[attr-defined]
@@ -150,3 +170,4 @@ audit_events = AuditEvent.__table__  # type: ignore[attr-defined]
 timers = Timer.__table__  # type: ignore[attr-defined]
 outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
 idempotency_keys = IdempotencyKey.__table__  # type: ignore[attr-defined]
+users = User.__table__  # type: ignore[attr-defined]
