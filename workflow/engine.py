@@ -66,6 +66,9 @@ _INSERT_OUTBOX = outbox.insert()
 _DELETE_OPEN_TIMERS = timers.delete().where(
     timers.c.case_id == sa.bindparam("case_id"), timers.c.fired_at.is_(None)
 )
+_UPDATE_CASE = cases.update().where(
+    cases.c.id == sa.bindparam("where_id"), cases.c.version == sa.bindparam("where_version")
+)
 _SELECT_KEY = sa.select(idempotency_keys).where(idempotency_keys.c.key == sa.bindparam("key"))
 
 
@@ -90,6 +93,16 @@ class Engine:
         if rules is None:
             rules = self._rules.setdefault(version, Rules(states.get(version)))
         return rules
+
+    def lock(self, conn: Connection, case_id: int, skip_locked: bool = False) -> bool:
+        """Lock a case row for the rest of the transaction (False: another holds it).
+
+        The timer sweep and the dispatcher take this lock before touching a case's timers
+        or outbox rows: the same order as an ordinary event (case first), so they never
+        deadlock with users. On SQLite the transaction's write lock already covers it.
+        """
+        query = sa.select(cases.c.id).where(cases.c.id == case_id)
+        return conn.execute(query.with_for_update(skip_locked=skip_locked)).first() is not None
 
     # ------------------------------------------------------------------ commands
 
@@ -147,10 +160,10 @@ class Engine:
             payload=payload_json,
         )
         values.update(version=seq, audit_head=digest, updated_at=now)
+        # One pre-built statement: the SET clause comes from the keys of the parameters,
+        # so SQLAlchemy's compiled cache is hit instead of building a statement per event.
         updated = conn.execute(
-            cases.update()
-            .where(cases.c.id == row.id, cases.c.version == row.version)
-            .values(**values)
+            _UPDATE_CASE, {**values, "where_id": row.id, "where_version": row.version}
         )
         if updated.rowcount != 1:
             raise ConcurrentUpdate(row.id, row.version)
@@ -175,17 +188,18 @@ class Engine:
                 conn.execute(_DELETE_OPEN_TIMERS, {"case_id": row.id})
             if planned:
                 conn.execute(_INSERT_TIMERS, [t.row(row.id) for t in planned])
-        after = {**row._asdict(), **values}
-        self._write_outbox(
-            conn,
-            after,
-            seq,
-            cmd.event,
-            row.state,
-            payload,
-            (*decision.event.notify, *cmd.notify),
-            now,
-        )
+        recipients = (*decision.event.notify, *cmd.notify)
+        if recipients:
+            self._write_outbox(
+                conn,
+                {**row._mapping, **values},
+                seq,
+                cmd.event,
+                row.state,
+                payload,
+                recipients,
+                now,
+            )
         due = values.get("term_due_at", row.term_due_at)
         return EventApplied(
             case_id=row.id,
