@@ -317,6 +317,7 @@ class Engine:
         context = canonical_json(
             {
                 "case_id": case["id"],
+                "centre": case["centre"],
                 "event": event,
                 "from": from_state,
                 "to": case["state"],

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from workflow.commands import FireEvent
 from workflow.engine import Engine
 from workflow.errors import NotAllowed, TatulasuError
-from workflow.schema import cases, timers
+from workflow.schema import timers
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,7 @@ def sweep(engine: Engine, limit: int = 200) -> SweepResult:
 def fire_one(engine: Engine, timer_id: int, case_id: int) -> bool:
     """Fire one timer if it is still open; False if another sweeper has it or had it."""
     with engine.store.transaction() as conn:
-        locked = conn.execute(
-            sa.select(cases.c.id).where(cases.c.id == case_id).with_for_update(skip_locked=True)
-        ).first()
-        if locked is None:
+        if not engine.lock(conn, case_id, skip_locked=True):
             return False
         timer = conn.execute(
             sa.select(timers).where(timers.c.id == timer_id, timers.c.fired_at.is_(None))

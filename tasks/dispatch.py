@@ -1,0 +1,291 @@
+"""The outbox dispatcher: claim due messages, send them, record the receipts.
+
+A claim is a lease: the claimed rows are marked `sending`, their attempt counter goes up
+and `next_attempt_at` moves to the end of the lease. A worker that dies mid-batch loses
+nothing: when the lease ends another worker claims the rows again and sends them with the
+same key (which a sink that honours it delivers once). Settling a row is fenced by the
+attempt number it was claimed with, so a late worker cannot overwrite a newer claim.
+
+Final outcomes (sent, or failed for good) go into the case's history as one
+`record_delivery` event per case and batch, in the same transaction as the outbox rows.
+A temporary failure is retried with exponential backoff; after `max_attempts` the message
+is marked failed with its reason, visible to an operator, and nothing else waits for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import tomllib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+import states
+from tasks.errors import PermanentDeliveryError, TemporaryDeliveryError
+from tasks.sinks import Outgoing, Receipt, Sink
+from tasks.templates import PACKAGE_TEMPLATES, Renderer
+from workflow.commands import FireEvent
+from workflow.engine import Engine
+from workflow.errors import NotAllowed
+from workflow.schema import outbox, parties, users
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Policy:
+    lease_seconds: float = 60.0
+    max_attempts: int = 6
+    backoff_base_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential with full jitter: 30 s, 60 s, 120 s … capped at an hour."""
+        ceiling = min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (attempts - 1))
+        return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    lost_lease: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    row: Any
+    status: str  # sent | retry | failed
+    detail: str
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        sinks: Mapping[str, Sink],
+        renderer: Renderer | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sinks = sinks
+        self.renderer = renderer or Renderer()
+        self.policy = policy or Policy()
+
+    def run_once(self, limit: int = 100) -> DispatchResult:
+        """Claim up to `limit` due messages, send them, settle them."""
+        result = DispatchResult()
+        claimed = self.claim(limit)
+        if not claimed:
+            return result
+        by_case: dict[int, list[_Outcome]] = defaultdict(list)
+        for row in claimed:
+            by_case[row.case_id].append(self._send(row))
+        for case_id, outcomes in by_case.items():
+            self._settle(case_id, outcomes, result)
+        return result
+
+    def claim(self, limit: int) -> list[Any]:
+        now = self.engine.clock.now()
+        due = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.status.in_(("pending", "sending")), outbox.c.next_attempt_at <= now)
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.engine.store.transaction() as conn:
+            rows = conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(due))
+                .values(
+                    status="sending",
+                    attempts=outbox.c.attempts + 1,
+                    next_attempt_at=now + timedelta(seconds=self.policy.lease_seconds),
+                )
+                .returning(*outbox.c)
+            ).all()
+        return sorted(rows, key=lambda r: r.id)
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, row: Any) -> _Outcome:
+        try:
+            receipts = [self._deliver(message) for message in self._messages(row)]
+        except PermanentDeliveryError as exc:
+            return _Outcome(row, "failed", str(exc))
+        except TemporaryDeliveryError as exc:
+            status = "failed" if row.attempts >= self.policy.max_attempts else "retry"
+            return _Outcome(row, status, str(exc))
+        return _Outcome(row, "sent", "; ".join(r.reference for r in receipts))
+
+    def _deliver(self, message: Outgoing) -> Receipt:
+        sink = self.sinks.get(message.channel)
+        if sink is None:
+            raise TemporaryDeliveryError(f"no {message.channel} sink is configured")
+        return sink.send(message)
+
+    def _messages(self, row: Any) -> list[Outgoing]:
+        context = json.loads(row.context)
+        contacts = self._contacts(row)
+        if not contacts:
+            raise PermanentDeliveryError(f"no contact on file for {row.recipient}")
+        messages = []
+        for suffix, name, channel, address, language in contacts:
+            subject, body = self.renderer.render(
+                row.template, language, self._template_context(row, context, name, language)
+            )
+            key = row.key if not suffix else f"{row.key}:{suffix}"
+            messages.append(Outgoing(key, channel, address, subject, body))
+        return messages
+
+    def _contacts(self, row: Any) -> list[tuple[str, str, str, str, str]]:
+        """(key suffix, name, channel, address, language) of everyone behind a recipient."""
+        kind, _, ident = row.recipient.partition(":")
+        with self.engine.store.reading() as conn:
+            if kind == "party":
+                party = conn.execute(sa.select(parties).where(parties.c.id == int(ident))).first()
+                name = party.name if party is not None else ""
+                return [("", name, row.channel, row.address, row.language)]
+            officials = _officials(conn, kind, ident)
+        contacts = []
+        for user in officials:
+            channel, address = _reach(user)
+            if address:
+                suffix = user.id if len(officials) > 1 else ""
+                contacts.append((suffix, user.name, channel, address, user.language))
+        return contacts
+
+    def _template_context(
+        self, row: Any, context: Mapping[str, Any], name: str, language: str
+    ) -> dict[str, Any]:
+        due = context.get("due_at")
+        tz = self.engine.calendar.tz
+        due_local = (
+            datetime.fromisoformat(due.replace("Z", "+00:00"))
+            .astimezone(tz)
+            .strftime("%Y-%m-%d %H:%M")
+            if due
+            else ""
+        )
+        return {
+            "case_id": row.case_id,
+            "event": row.event,
+            "event_label": self._label(row.event, language),
+            "from_state": context.get("from", ""),
+            "to_state": context.get("to", ""),
+            "reason": context.get("reason", ""),
+            "term": context.get("term", ""),
+            "due_local": due_local,
+            "centre": context.get("centre", ""),
+            "recipient_name": name,
+        }
+
+    def _label(self, event: str, language: str) -> str:
+        label = self._labels.get(language, {}).get(event)
+        if label:
+            return str(label)
+        spec = states.current().events.get(event)
+        return spec.title if spec is not None else event
+
+    @cached_property
+    def _labels(self) -> dict[str, dict[str, str]]:
+        return tomllib.loads((PACKAGE_TEMPLATES / "labels.toml").read_text(encoding="utf-8"))
+
+    # ------------------------------------------------------------------ settling
+
+    def _settle(self, case_id: int, outcomes: list[_Outcome], result: DispatchResult) -> None:
+        now = self.engine.clock.now()
+        with self.engine.store.transaction() as conn:
+            self.engine.lock(conn, case_id)
+            receipts = []
+            for outcome in outcomes:
+                if not self._mark(conn, outcome, now):
+                    result.lost_lease += 1
+                    continue
+                if outcome.status == "retry":
+                    result.retried += 1
+                    continue
+                if outcome.status == "sent":
+                    result.sent += 1
+                else:
+                    result.failed += 1
+                    result.errors.append(f"{outcome.row.key}: {outcome.detail}")
+                receipts.append(
+                    {
+                        "key": outcome.row.key,
+                        "channel": outcome.row.channel,
+                        "status": "delivered" if outcome.status == "sent" else "failed",
+                        "reference": outcome.detail[:500],
+                    }
+                )
+            if receipts:
+                self._record(conn, case_id, receipts)
+
+    def _mark(self, conn: Connection, outcome: _Outcome, now: datetime) -> bool:
+        row = outcome.row
+        fenced = outbox.update().where(
+            outbox.c.id == row.id, outbox.c.status == "sending", outbox.c.attempts == row.attempts
+        )
+        if outcome.status == "sent":
+            values: dict[str, Any] = {"status": "sent", "sent_at": now, "receipt": outcome.detail}
+        elif outcome.status == "failed":
+            values = {"status": "failed", "last_error": outcome.detail}
+        else:
+            values = {
+                "status": "pending",
+                "last_error": outcome.detail,
+                "next_attempt_at": now + self.policy.backoff(row.attempts),
+            }
+        return conn.execute(fenced.values(**values)).rowcount == 1
+
+    def _record(self, conn: Connection, case_id: int, receipts: list[dict[str, str]]) -> None:
+        try:
+            self.engine.apply(
+                conn,
+                FireEvent(
+                    case_id=case_id,
+                    event="record_delivery",
+                    actor="system",
+                    role="system",
+                    payload={"deliveries": receipts},
+                ),
+            )
+        except NotAllowed as exc:  # a lifecycle version without delivery receipts
+            log.warning("case %s: delivery receipts not recorded: %s", case_id, exc)
+
+
+def _officials(conn: Connection, kind: str, ident: str) -> list[Any]:
+    """The active users behind `mediator:med-7`, `coordinator:<centre>`, `supervisor:<region>`."""
+    query = sa.select(users).where(users.c.active.is_(True))
+    by_id = conn.execute(query.where(users.c.id == ident)).all()
+    if by_id:
+        return list(by_id)
+    if kind == "coordinator":
+        return list(conn.execute(query.where(users.c.role == kind, users.c.centre == ident)))
+    if kind == "supervisor":
+        return list(conn.execute(query.where(users.c.role == kind, users.c.region == ident)))
+    return []
+
+
+def _reach(user: Any) -> tuple[str, str]:
+    """(channel, address) for an official: e-mail first, then SMS; no address: ("", "")."""
+    if user.email:
+        return "email", user.email
+    if user.phone:
+        return "sms", user.phone
+    return "", ""

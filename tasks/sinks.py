@@ -1,0 +1,146 @@
+"""Where notifications go: an SMTP server, an HTTP SMS gateway.
+
+Every message carries its outbox key (as the e-mail's Message-ID and an
+`Idempotency-Key` header to the gateway), so a sink that honours the key never delivers
+one twice even when a worker dies between sending and marking the message sent.
+A sink answers with a `Receipt` (the server's reply, the gateway's message id), which
+goes into the case's history: a notice counts where its delivery is recorded.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Protocol
+
+import httpx
+
+from tasks.errors import PermanentDeliveryError, TemporaryDeliveryError
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    key: str
+    channel: str
+    address: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reference: str
+
+
+class Sink(Protocol):
+    def send(self, message: Outgoing) -> Receipt: ...
+
+
+class SmtpSink:
+    """Sends e-mail; one connection is kept open for a batch."""
+
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0) -> None:
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.timeout = timeout
+        self._conn: smtplib.SMTP | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[SmtpSink]:
+        try:
+            yield self
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            try:
+                self._conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            except (OSError, smtplib.SMTPException) as exc:
+                raise TemporaryDeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+        return self._conn
+
+    def send(self, message: Outgoing) -> Receipt:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.address
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = f"<{message.key}@tatulasu>"
+        mail["X-Tatulasu-Key"] = message.key
+        mail.set_content(message.body)
+        conn = self._connection()
+        try:
+            conn.mail(self.sender)
+            code, reply = conn.rcpt(message.address)
+            if code >= 400:
+                _refuse(code, reply)
+            code, reply = conn.data(mail.as_bytes())
+            if code >= 400:
+                _refuse(code, reply)
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            _refuse(exc.smtp_code, exc.smtp_error)
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise TemporaryDeliveryError(f"SMTP: {exc}") from exc
+        return Receipt(f"smtp {code} {reply.decode(errors='replace').strip()}")
+
+    def _reset(self) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+
+def _refuse(code: int, reply: bytes | str) -> None:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    if 400 <= code < 500:
+        raise TemporaryDeliveryError(f"SMTP {code} {text}")
+    raise PermanentDeliveryError(f"SMTP {code} {text}")
+
+
+class SmsGatewaySink:
+    """Posts SMS to an HTTP gateway: JSON `{to, text, key}`, bearer token, idempotency key."""
+
+    def __init__(self, url: str, token: str | None, timeout: float = 10.0) -> None:
+        self.url = url
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.Client(timeout=timeout, headers=headers)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def send(self, message: Outgoing) -> Receipt:
+        try:
+            response = self._client.post(
+                self.url,
+                json={"to": message.address, "text": message.body, "key": message.key},
+                headers={"Idempotency-Key": message.key},
+            )
+        except httpx.HTTPError as exc:
+            raise TemporaryDeliveryError(f"SMS gateway: {exc}") from exc
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise TemporaryDeliveryError(f"SMS gateway answered {status}: {response.text[:200]}")
+        if status >= 400:
+            raise PermanentDeliveryError(f"SMS gateway answered {status}: {response.text[:200]}")
+        try:
+            reference = str(response.json().get("id", ""))
+        except ValueError:
+            reference = ""
+        return Receipt(f"sms {status} {reference}".strip())
