@@ -1,0 +1,145 @@
+"""The Celery app: a beat schedule that runs the sweep and the dispatcher every few seconds.
+
+Celery only carries "run the sweep now" and "run the dispatcher now"; which timers are
+due and which messages are pending is read from the database each time. So losing Redis,
+a task, a worker or a beat loses nothing, and two beats started by mistake only make the
+sweep run more often: the database still fires each timer once.
+
+Tasks ack late and are rejected when their worker dies, so a killed worker's task is
+run again by another. Each process builds its own engine on first use (never across a
+fork).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from tasks.dispatch import Dispatcher
+from workflow.engine import Engine
+from workflow.errors import StoreError
+from workflow.timers import sweep
+
+log = logging.getLogger(__name__)
+
+SWEEP = "tatulasu.sweep"
+DISPATCH = "tatulasu.dispatch"
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    sweep_interval_seconds: float = 5.0
+    batch: int = 200
+
+
+class Runtime:
+    """What a worker process needs, built lazily after the fork."""
+
+    def __init__(
+        self,
+        engine_factory: Callable[[], Engine],
+        dispatcher_factory: Callable[[Engine], Dispatcher],
+    ) -> None:
+        self._engine_factory = engine_factory
+        self._dispatcher_factory = dispatcher_factory
+        self._engine: Engine | None = None
+        self._dispatcher: Dispatcher | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._engine_factory()
+        return self._engine
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        if self._dispatcher is None:
+            self._dispatcher = self._dispatcher_factory(self.engine)
+        return self._dispatcher
+
+    def reset(self) -> None:
+        """Forget connections inherited from the parent process."""
+        self._engine = None
+        self._dispatcher = None
+
+
+def run_sweep(engine: Engine, batch: int, budget_seconds: float) -> int:
+    """Fire due timers in batches until none is due or the time budget is spent."""
+    fired, deadline = 0, time.monotonic() + budget_seconds
+    while True:
+        result = sweep(engine, limit=batch)
+        fired += result.fired
+        if result.fired + result.skipped + len(result.refused) < batch:
+            return fired
+        if time.monotonic() > deadline:
+            return fired
+
+
+def run_dispatch(dispatcher: Dispatcher, batch: int, budget_seconds: float) -> int:
+    """Send due messages in batches until none is due or the time budget is spent."""
+    handled, deadline = 0, time.monotonic() + budget_seconds
+    while True:
+        result = dispatcher.run_once(limit=batch)
+        handled += result.handled
+        if result.handled + result.lost_lease == 0 or time.monotonic() > deadline:
+            return handled
+
+
+def create_app(config: ClockConfig, runtime: Runtime) -> Celery:
+    app = Celery("tatulasu", broker=config.broker_url)
+    interval = config.sweep_interval_seconds
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue="tatulasu",
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 300},
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        beat_schedule={
+            "sweep": {"task": SWEEP, "schedule": interval, "options": {"expires": interval * 2}},
+            "dispatch": {
+                "task": DISPATCH,
+                "schedule": interval,
+                "options": {"expires": interval * 2},
+            },
+        },
+    )
+
+    @app.task(  # type: ignore[untyped-decorator]
+        name=SWEEP,
+        autoretry_for=(StoreError,),
+        retry_backoff=1,
+        retry_backoff_max=30,
+        max_retries=20,
+    )
+    def sweep_task() -> int:
+        fired = run_sweep(runtime.engine, config.batch, budget_seconds=interval)
+        if fired:
+            dispatch_task.delay()
+        return fired
+
+    @app.task(  # type: ignore[untyped-decorator]
+        name=DISPATCH,
+        autoretry_for=(StoreError,),
+        retry_backoff=1,
+        retry_backoff_max=30,
+        max_retries=20,
+    )
+    def dispatch_task() -> int:
+        return run_dispatch(runtime.dispatcher, config.batch, budget_seconds=interval)
+
+    def _after_fork(**_kwargs: Any) -> None:
+        runtime.reset()
+
+    worker_process_init.connect(_after_fork, weak=False)
+    return app
