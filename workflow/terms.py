@@ -8,7 +8,7 @@ steps fire when the term ends, or `after` days later.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from states import Term
 from workflow.audit import canonical_json, format_instant
@@ -62,7 +62,8 @@ def plan(term: Term, due: datetime, now: datetime, cal: BusinessCalendar) -> lis
     remind = ",".join(term.remind)
     for days_before in term.reminders:
         day = cal.add_days(last, -days_before, term.counted_in)
-        at = datetime.combine(day, REMINDER_HOUR, cal.tz)
+        # In UTC like every stored instant: SQLite keeps the wall time and drops the offset.
+        at = datetime.combine(day, REMINDER_HOUR, cal.tz).astimezone(UTC)
         if at > now:
             timers.append(PlannedTimer("reminder", term.name, "remind", info, remind, at))
     for step in term.on_expiry:
