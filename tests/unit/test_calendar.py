@@ -167,6 +167,14 @@ def test_reminders_fall_at_nine_local_on_the_days_before_the_last_day() -> None:
     assert [(t.event, t.due_at) for t in expiry] == [("no_consent", due)]
 
 
+def test_planned_timers_are_utc_instants_because_sqlite_drops_offsets() -> None:
+    term = lc_term("pre_trial")
+    now = datetime(2024, 4, 22, 4, 0, tzinfo=UTC)
+    timers = plan(term, term_due(term, now, CAL), now, CAL)
+    assert [t.due_at.tzinfo for t in timers] == [UTC, UTC, UTC]
+    assert timers[0].due_at == datetime(2024, 4, 29, 4, 0, tzinfo=UTC)
+
+
 def test_reminders_already_past_are_not_planned() -> None:
     term = lc_term("pre_trial")
     start = datetime(2024, 4, 22, 4, 0, tzinfo=UTC)
