@@ -1,0 +1,440 @@
+"""The `tatulasu` command: open and move cases, read them, verify the history, report.
+
+Each command is a thin order to the engine or a read of `workflow.queries`; printing is
+in `tatulasu.render`, exit codes in `tatulasu.exits`. With `--json` a command writes one
+JSON document on stdout and nothing else, so its output can be piped; messages for
+people go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import pydantic
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+
+import states
+from tatulasu import diagram as diagrams
+from tatulasu import render
+from tatulasu.exits import BAD_INPUT, PROBLEM_FOUND, fail, reports_errors
+from tatulasu.parsing import local_midnight, parse_day, parse_fields, parse_party
+from tatulasu.settings import Settings
+from tatulasu.wiring import App, build
+from workflow import audit, queries, timers
+from workflow.commands import FireEvent, OpenCase
+from workflow.errors import InvalidField
+
+app = typer.Typer(
+    name="tatulasu",
+    help="Dispute reconciliation workflow: cases, terms, tamper-evident history.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+audit_app = typer.Typer(help="Verify the hash-chained history, export its head hashes.")
+app.add_typer(audit_app, name="audit")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="TATULASU_DATABASE_URL",
+        help="SQLAlchemy URL (default sqlite:///tatulasu.db).",
+        show_default=False,
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Unmasked = Annotated[
+    bool, typer.Option("--unmasked", help="Show names, IINs and contacts in full.")
+]
+
+OPENING_ROLE = {"refer": "coordinator", "court_refer": "court", "refer_enforcement": "bailiff"}
+
+
+def _info(message: str) -> None:
+    Console(stderr=True, highlight=False).print(message)
+
+
+def settings_from(database_url: str | None) -> Settings:
+    try:
+        return Settings(database_url=database_url) if database_url else Settings()
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        name = "TATULASU_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise InvalidField(name, first["msg"]) from None
+
+
+@contextmanager
+def opened(database_url: str | None, *, must_exist: bool = True) -> Iterator[App]:
+    """The wired application; refuses a database that `init` has not prepared."""
+    settings = settings_from(database_url)
+    if must_exist:
+        _require_initialised(settings.database_url)
+    wired = build(settings)
+    try:
+        if must_exist and not sa.inspect(wired.store.engine).has_table("cases"):
+            raise InvalidField("--database-url", "has no tatulasu tables: run `tatulasu init`")
+        yield wired
+    finally:
+        wired.close()
+
+
+def _require_initialised(url: str) -> None:
+    """Do not let a read create an empty SQLite file as a side effect."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix(prefix))
+        if not path.exists():
+            raise InvalidField(
+                "--database-url", f"{path} does not exist: run `tatulasu init` first"
+            )
+
+
+def _term_note(due: str | None, tz: ZoneInfo) -> str:
+    return f"; term runs out {render.local_iso(due, tz)} ({tz.key})" if due else ""
+
+
+# ---------------------------------------------------------------------- setup
+
+
+@app.command()
+@reports_errors
+def init(database_url: DatabaseUrl = None) -> None:
+    """Create the database, or migrate it to the newest schema."""
+    with opened(database_url, must_exist=False) as wired:
+        wired.store.migrate()
+        _info(f"database ready: {wired.store.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+@reports_errors
+def demo(
+    cases: Annotated[int, typer.Option(min=1, max=5000, help="Disputes to simulate.")] = 134,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation (same seed, same year).")] = 1,
+    database_url: Annotated[
+        str, typer.Option("--database-url", help="A SQLite URL; the file is replaced.")
+    ] = "sqlite:///tatulasu-demo.db",
+    json_out: Json = False,
+) -> None:
+    """Simulate a year of a reconciliation centre in East Kazakhstan, in a fresh SQLite file."""
+    from tatulasu.demo import run_demo
+
+    result = run_demo(database_url, cases=cases, seed=seed, progress=not json_out)
+    if json_out:
+        render.print_json({"database_url": database_url, **result.to_dict()})
+        return
+    render.show_summary(result.summary)
+    render.console().print(f"audit chain verified: {result.verified_events} events")
+    _info(f"demo database: {database_url}")
+
+
+# ---------------------------------------------------------------------- writing
+
+
+@app.command()
+@reports_errors
+def refer(
+    actor: Annotated[str, typer.Option(help="Who refers the dispute.")],
+    region: Annotated[str, typer.Option(help="Region code, e.g. VKO.")],
+    centre: Annotated[str, typer.Option(help="The reconciliation centre or office.")],
+    party: Annotated[
+        list[str] | None,
+        typer.Option(help="role:name:IIN[:email or phone[:lang]] (repeat for each party)."),
+    ] = None,
+    event: Annotated[str, typer.Option(help="refer, court_refer or refer_enforcement.")] = "refer",
+    role: Annotated[
+        str | None, typer.Option(help="Role of the actor (default: by the event).")
+    ] = None,
+    subject: Annotated[str, typer.Option(help="What the dispute is about.")] = "",
+    enforcement_proceeding: Annotated[str | None, typer.Option()] = None,
+    procedure: Annotated[str | None, typer.Option()] = None,
+    language: Annotated[str, typer.Option(help="kk, ru or en.")] = "kk",
+    court: Annotated[str | None, typer.Option()] = None,
+    bailiff: Annotated[str | None, typer.Option()] = None,
+    mediator: Annotated[str | None, typer.Option()] = None,
+    idempotency_key: Annotated[str | None, typer.Option()] = None,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """Open a case: a party, a court or a bailiff refers a dispute."""
+    command = OpenCase(
+        event=event,
+        actor=actor,
+        role=role or OPENING_ROLE.get(event, "coordinator"),
+        region=region,
+        centre=centre,
+        parties=tuple(parse_party(text, i) for i, text in enumerate(party or [])),
+        subject=subject,
+        language=language,
+        procedure=procedure,
+        enforcement_proceeding=enforcement_proceeding,
+        court=court,
+        bailiff=bailiff,
+        mediator=mediator,
+        idempotency_key=idempotency_key,
+    )
+    with opened(database_url) as wired:
+        result = wired.engine.open_case(command)
+        tz = wired.calendar.tz
+    if json_out:
+        render.print_json(result.to_dict())
+        return
+    term = _term_note(result.term_due_at, tz)
+    render.console().print(f"opened case {result.case_id}: {result.to_state}{term}")
+
+
+@app.command()
+@reports_errors
+def fire(
+    case_id: Annotated[int, typer.Argument(metavar="CASE")],
+    event: Annotated[str, typer.Argument()],
+    actor: Annotated[str, typer.Option(help="Who fires the event.")],
+    role: Annotated[str, typer.Option(help="The actor's role.")],
+    field: Annotated[
+        list[str] | None, typer.Option("--field", "-f", help="key=value of the payload.")
+    ] = None,
+    expected_version: Annotated[int | None, typer.Option()] = None,
+    idempotency_key: Annotated[str | None, typer.Option()] = None,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """Fire one event on one case (accept, assign_mediator, reach_agreement, ...)."""
+    command = FireEvent(
+        case_id=case_id,
+        event=event,
+        actor=actor,
+        role=role,
+        payload=parse_fields(field or []),
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+    )
+    with opened(database_url) as wired:
+        result = wired.engine.fire(command)
+        tz = wired.calendar.tz
+    if json_out:
+        render.print_json(result.to_dict())
+        return
+    term = _term_note(result.term_due_at, tz)
+    render.console().print(
+        f"case {result.case_id}: {result.event}: {result.from_state} → {result.to_state}"
+        f" (version {result.seq}){term}"
+    )
+
+
+@app.command()
+@reports_errors
+def sweep(
+    once: Annotated[bool, typer.Option("--once", help="Sweep once and stop.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Timers per sweep.")] = 200,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """Fire the reminders and escalations that have fallen due (in a loop unless --once)."""
+    with opened(database_url) as wired:
+        while True:
+            result = timers.sweep(wired.engine, limit=limit)
+            if once:
+                break
+            if result.fired:
+                _info(f"fired {result.fired} timers")
+            try:
+                time.sleep(wired.settings.sweep_interval_seconds)
+            except KeyboardInterrupt:
+                return
+    if json_out:
+        render.print_json(result)
+        return
+    render.console().print(f"fired {result.fired} timers, skipped {result.skipped}")
+    for line in result.refused:
+        _info(f"refused: {line}")
+
+
+# ---------------------------------------------------------------------- reading
+
+
+@app.command()
+@reports_errors
+def show(
+    case_id: Annotated[int, typer.Argument(metavar="CASE")],
+    role: Annotated[
+        str | None, typer.Option(help="List only the events this role may fire.")
+    ] = None,
+    unmasked: Unmasked = False,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """A case: its state, parties, open terms and the events allowed next."""
+    with opened(database_url) as wired, wired.store.reading() as conn:
+        case = queries.get_case(conn, case_id)
+        allowed = queries.allowed_events(wired.engine, case, role)
+        tz = wired.calendar.tz
+    if not unmasked:
+        case = case.masked()
+    if json_out:
+        render.print_json({**render.jsonable(case), "allowed_events": allowed, "timezone": tz.key})
+        return
+    render.show_case(case, allowed, tz)
+
+
+@app.command()
+@reports_errors
+def history(
+    case_id: Annotated[int, typer.Argument(metavar="CASE")],
+    unmasked: Unmasked = False,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """A case's history, oldest first, as the audit chain holds it."""
+    with opened(database_url) as wired, wired.store.reading() as conn:
+        records = queries.history(conn, case_id)
+        tz = wired.calendar.tz
+    if not unmasked:
+        records = [r.masked() for r in records]
+    if json_out:
+        render.print_json(records)
+        return
+    render.show_history(case_id, records, tz)
+
+
+@app.command("list")
+@reports_errors
+def list_(
+    state: Annotated[str | None, typer.Option()] = None,
+    region: Annotated[str | None, typer.Option()] = None,
+    centre: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    offset: Annotated[int, typer.Option()] = 0,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """Cases by state, region and centre, oldest first."""
+    with opened(database_url) as wired, wired.store.reading() as conn:
+        rows = queries.list_cases(conn, state, region, centre, limit, offset)
+        tz = wired.calendar.tz
+    if json_out:
+        render.print_json(rows)
+        return
+    render.show_list(rows, tz)
+
+
+@app.command()
+@reports_errors
+def report(
+    since: Annotated[str | None, typer.Option(help="Opened on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Opened before (YYYY-MM-DD).")] = None,
+    region: Annotated[str | None, typer.Option()] = None,
+    centre: Annotated[str | None, typer.Option()] = None,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """Statistics of the cases opened in a period: outcomes, share reconciled, terms."""
+    with opened(database_url) as wired, wired.store.reading() as conn:
+        tz = wired.calendar.tz
+        result = queries.summary(
+            conn,
+            since=local_midnight(parse_day(since, "--since"), tz),
+            until=local_midnight(parse_day(until, "--until"), tz),
+            region=region,
+            centre=centre,
+        )
+    if json_out:
+        render.print_json(result)
+        return
+    render.show_summary(result)
+
+
+@app.command()
+@reports_errors
+def diagram(
+    format: Annotated[str, typer.Option("--format", help="mermaid, svg or png.")] = "mermaid",
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--lifecycle-version", help="Default: the newest.")
+    ] = None,
+) -> None:
+    """The lifecycle as a state diagram (Mermaid text, or SVG/PNG through Graphviz)."""
+    lc = states.get(version) if version is not None else states.current()
+    if format == "mermaid":
+        data = diagrams.mermaid(lc).encode("utf-8")
+    elif format in diagrams.FORMATS:
+        if format == "png" and output is None:
+            raise InvalidField("--output", "a PNG is written to a file: give --output")
+        data = diagrams.image(lc, format)
+    else:
+        raise InvalidField("--format", f"{format!r} is not one of mermaid, svg, png")
+    if output is None:
+        typer.echo(data.decode("utf-8"), nl=False)
+        return
+    output.write_bytes(data)
+    _info(f"wrote {output}")
+
+
+# ---------------------------------------------------------------------- audit
+
+
+@audit_app.command("verify")
+@reports_errors
+def audit_verify(
+    heads: Annotated[
+        Path | None, typer.Option(help="Head hashes exported earlier (audit export-heads).")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    json_out: Json = False,
+) -> None:
+    """Walk every case's hash chain; name the first bad record of each broken chain."""
+    exported = _read_heads(heads) if heads is not None else None
+    with opened(database_url) as wired, wired.store.reading() as conn:
+        result = audit.verify(conn, heads=exported)
+    if json_out:
+        render.print_json(
+            {
+                "ok": result.ok,
+                "cases": result.cases,
+                "events": result.events,
+                "breaks": [{**render.jsonable(b), "message": str(b)} for b in result.breaks],
+            }
+        )
+    elif result.ok:
+        render.console().print(
+            f"audit chain verified: {result.events} events in {result.cases} cases"
+        )
+    else:
+        for found in result.breaks:
+            _info(f"[bold red]broken:[/] {found}")
+        _info(f"{len(result.breaks)} of {result.cases} chains broken")
+    if not result.ok:
+        raise typer.Exit(PROBLEM_FOUND)
+
+
+def _read_heads(path: Path) -> dict[int, tuple[int, str]]:
+    try:
+        return audit.parse_heads(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise fail(f"--heads: cannot read {path}: {exc.strerror}", BAD_INPUT) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise fail(f"--heads: {path} is not a valid heads file: {exc}", BAD_INPUT) from None
+
+
+@audit_app.command("export-heads")
+@reports_errors
+def audit_export_heads(
+    output: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export each chain's head hash, to keep outside the database."""
+    with opened(database_url) as wired, wired.store.reading() as conn:
+        doc = audit.export_heads(conn)
+    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    _info(f"exported the heads of {len(doc['cases'])} cases to {output}")

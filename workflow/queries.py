@@ -1,0 +1,293 @@
+"""The read side: a case with its parties and open terms, its history, lists of cases.
+
+Reads never go through the engine's write path: they are plain SQLAlchemy Core selects
+on a `Connection` the caller owns (`Store.reading()`), so a screen or a report never
+takes the write lock. What may be done next is still decided by the engine's rules for
+the case's own lifecycle version, so a screen never offers an event the engine refuses.
+The statistics live in `workflow.summary`; the masking of personal data in
+`workflow.privacy` (both re-exported here).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workflow.engine import Engine
+from workflow.errors import InvalidField, NotFound
+from workflow.privacy import mask_contact, mask_iin, mask_name, mask_payload
+from workflow.rules import facts_of
+from workflow.schema import audit_events, cases, parties, timers
+from workflow.store import utc
+from workflow.summary import Summary, summary
+
+__all__ = [
+    "CaseRow",
+    "CaseView",
+    "HistoryRecord",
+    "OpenTerm",
+    "PartyView",
+    "Summary",
+    "allowed_events",
+    "get_case",
+    "history",
+    "list_cases",
+    "mask_contact",
+    "mask_iin",
+    "mask_name",
+    "mask_payload",
+    "summary",
+]
+
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class PartyView:
+    id: int
+    role: str
+    name: str
+    kind: str
+    iin_bin: str
+    phone: str | None
+    email: str | None
+    language: str
+
+    def masked(self) -> PartyView:
+        """The same party as someone without a need to know sees it."""
+        return PartyView(
+            id=self.id,
+            role=self.role,
+            name=mask_name(self.name),
+            kind=self.kind,
+            iin_bin=mask_iin(self.iin_bin),
+            phone=mask_contact(self.phone),
+            email=mask_contact(self.email),
+            language=self.language,
+        )
+
+
+@dataclass(frozen=True)
+class OpenTerm:
+    """A timer not yet fired: a reminder before a term runs out, or a step after."""
+
+    kind: str
+    term: str
+    event: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One case as stored, with its parties and open terms. Frozen: a snapshot, not a handle."""
+
+    id: int
+    definition_version: int
+    state: str
+    version: int
+    origin: str
+    procedure: str
+    region: str
+    centre: str
+    language: str
+    subject: str
+    mediator: str | None
+    bailiff: str | None
+    court: str | None
+    coordinator: str | None
+    enforcement_proceeding: str | None
+    enforcement_suspended: bool
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    term_name: str | None
+    term_due_at: datetime | None
+    term_days_left: int | None
+    suspended_at: datetime | None
+    extensions_used: int
+    audit_head: str
+    parties: tuple[PartyView, ...]
+    open_terms: tuple[OpenTerm, ...]
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    def masked(self) -> CaseView:
+        return replace(self, parties=tuple(p.masked() for p in self.parties))
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A line of a case list: enough to find the case, not its parties."""
+
+    id: int
+    state: str
+    origin: str
+    procedure: str
+    region: str
+    centre: str
+    subject: str
+    opened_at: datetime
+    updated_at: datetime
+    term_name: str | None
+    term_due_at: datetime | None
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One stored event of a case, as the audit chain holds it."""
+
+    id: int
+    seq: int
+    event: str
+    actor: str
+    role: str
+    at: datetime
+    from_state: str
+    to_state: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def masked(self) -> HistoryRecord:
+        return replace(self, payload=mask_payload(self.payload))
+
+
+_INSTANTS = ("opened_at", "updated_at", "closed_at", "term_due_at", "suspended_at")
+
+
+def get_case(conn: Connection, case_id: int) -> CaseView:
+    """The case with its parties and open terms; `NotFound` if there is none."""
+    row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+    if row is None:
+        raise NotFound("case", case_id)
+    found_parties = tuple(
+        PartyView(
+            id=p.id,
+            role=p.role,
+            name=p.name,
+            kind=p.kind,
+            iin_bin=p.iin_bin,
+            phone=p.phone,
+            email=p.email,
+            language=p.language,
+        )
+        for p in conn.execute(
+            sa.select(parties).where(parties.c.case_id == case_id).order_by(parties.c.id)
+        )
+    )
+    terms = tuple(
+        OpenTerm(kind=t.kind, term=t.term, event=t.event, due_at=utc(t.due_at))
+        for t in conn.execute(
+            sa.select(timers.c.kind, timers.c.term, timers.c.event, timers.c.due_at)
+            .where(timers.c.case_id == case_id, timers.c.fired_at.is_(None))
+            .order_by(timers.c.due_at, timers.c.id)
+        )
+    )
+    values = row._asdict()
+    for name in _INSTANTS:
+        if values[name] is not None:
+            values[name] = utc(values[name])
+    values["enforcement_suspended"] = bool(values["enforcement_suspended"])
+    return CaseView(**values, parties=found_parties, open_terms=terms)
+
+
+def allowed_events(engine: Engine, case: CaseView, role: str | None = None) -> list[str]:
+    """Events that may fire next, by the rules of the case's own lifecycle version.
+
+    Without a role, the system's own events (reminders, escalations) are left out: no
+    user chooses them, and listing them on every case would only hide the real choices.
+    """
+    rules = engine.rules(case.definition_version)
+    found = rules.allowed_events(facts_of(case, rules.lifecycle), role)
+    if role is None:
+        events = rules.lifecycle.events
+        found = [e for e in found if events[e].roles != frozenset({"system"})]
+    return found
+
+
+def history(conn: Connection, case_id: int) -> list[HistoryRecord]:
+    """The case's audit records in sequence order; `NotFound` for an unknown case."""
+    if conn.execute(sa.select(cases.c.id).where(cases.c.id == case_id)).first() is None:
+        raise NotFound("case", case_id)
+    rows = conn.execute(
+        sa.select(audit_events)
+        .where(audit_events.c.case_id == case_id)
+        .order_by(audit_events.c.seq)
+    )
+    return [
+        HistoryRecord(
+            id=r.id,
+            seq=r.seq,
+            event=r.event,
+            actor=r.actor,
+            role=r.role,
+            at=utc(r.at),
+            from_state=r.from_state,
+            to_state=r.to_state,
+            payload=json.loads(r.payload),
+            prev_hash=r.prev_hash,
+            hash=r.hash,
+        )
+        for r in rows
+    ]
+
+
+def list_cases(
+    conn: Connection,
+    state: str | None = None,
+    region: str | None = None,
+    centre: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[CaseRow]:
+    """Cases filtered by state and scope, oldest first, one page at a time."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidField("limit", f"must be between 1 and {MAX_PAGE}")
+    if offset < 0:
+        raise InvalidField("offset", "must not be negative")
+    query = sa.select(
+        cases.c.id,
+        cases.c.state,
+        cases.c.origin,
+        cases.c.procedure,
+        cases.c.region,
+        cases.c.centre,
+        cases.c.subject,
+        cases.c.opened_at,
+        cases.c.updated_at,
+        cases.c.term_name,
+        cases.c.term_due_at,
+        cases.c.suspended_at,
+    )
+    if state is not None:
+        query = query.where(cases.c.state == state)
+    if region is not None:
+        query = query.where(cases.c.region == region)
+    if centre is not None:
+        query = query.where(cases.c.centre == centre)
+    rows = conn.execute(query.order_by(cases.c.id).limit(limit).offset(offset))
+    return [
+        CaseRow(
+            id=r.id,
+            state=r.state,
+            origin=r.origin,
+            procedure=r.procedure,
+            region=r.region,
+            centre=r.centre,
+            subject=r.subject,
+            opened_at=utc(r.opened_at),
+            updated_at=utc(r.updated_at),
+            term_name=r.term_name,
+            term_due_at=utc(r.term_due_at) if r.term_due_at is not None else None,
+            suspended=r.suspended_at is not None,
+        )
+        for r in rows
+    ]
