@@ -109,9 +109,15 @@ def _setup_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.info.get("read_only") else "BEGIN IMMEDIATE")
+    def _do_begin(pooled: Any) -> None:
+        # `pooled` is the pool's proxy: its `info` is the `Connection.info` that `reading()`
+        # marks. Overriding the dialect's (no-op) do_begin instead of listening to the
+        # engine's "begin" event keeps SQLAlchemy's error wrapping of a failed BEGIN and
+        # spares every statement the engine-event dispatch (a third of the per-event cost).
+        sql = "BEGIN" if pooled.info.get("read_only") else "BEGIN IMMEDIATE"
+        pooled.driver_connection.execute(sql)
+
+    engine.dialect.do_begin = _do_begin  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
