@@ -25,8 +25,13 @@ from workflow.regions import REGIONS
 from workflow.summary import Summary
 
 
+PAYLOAD_WIDTH = 60
+
+
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    """Rich's 80 columns are for terminals; piped into a file or a pager, use wide lines."""
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def jsonable(value: Any) -> Any:
@@ -118,6 +123,8 @@ def show_history(case_id: int, records: list[HistoryRecord], tz: ZoneInfo) -> No
     )
     for r in records:
         payload = canonical_json(r.payload) if r.payload else ""
+        if len(payload) > PAYLOAD_WIDTH:
+            payload = payload[: PAYLOAD_WIDTH - 1] + "…"  # in full with --json
         table.add_row(
             str(r.seq),
             local(r.at, tz),

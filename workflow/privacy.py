@@ -66,10 +66,22 @@ def mask_value(key: str, value: Any) -> Any:
     return mask_name(value)
 
 
+def is_business(number: object) -> bool:
+    """A BIN has its entity type (4, 5 or 6) where an IIN has the tens of the birth day."""
+    return isinstance(number, str) and len(number) == 12 and number[4] in "456"
+
+
 def mask_payload(value: Any) -> Any:
-    """Mask personal data anywhere inside a stored payload (the opening record lists parties)."""
+    """Mask personal data anywhere inside a stored payload (the opening record lists parties).
+
+    A legal entity's name is not personal data and stays readable.
+    """
     if isinstance(value, Mapping):
-        return {str(k): mask_value(str(k), v) for k, v in value.items()}
+        business = is_business(value.get("iin_bin"))
+        return {
+            str(k): v if business and k == "name" else mask_value(str(k), v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [mask_payload(v) for v in value]
     return value

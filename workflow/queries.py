@@ -63,7 +63,7 @@ class PartyView:
         return PartyView(
             id=self.id,
             role=self.role,
-            name=mask_name(self.name),
+            name=mask_name(self.name) if self.kind == "iin" else self.name,
             kind=self.kind,
             iin_bin=mask_iin(self.iin_bin),
             phone=mask_contact(self.phone),
