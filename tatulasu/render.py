@@ -24,7 +24,6 @@ from workflow.queries import CaseRow, CaseView, HistoryRecord
 from workflow.regions import REGIONS
 from workflow.summary import Summary
 
-
 PAYLOAD_WIDTH = 60
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import Run, as_json
+from tests.e2e.conftest import Run
 
 
 def _tamper(db_url: str, statement: str) -> None:
