@@ -578,6 +578,13 @@ def _check_party(where: str, party: PartyInput) -> None:
 
 
 def _refuse_duplicate(conn: Connection, lc: Lifecycle, proceeding: str) -> None:
+    if conn.dialect.name == "postgresql":
+        # Without it, concurrent referrals of one proceeding all see no twin at READ
+        # COMMITTED and all open; the lock (held to commit) makes them check one by one.
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"enforcement_proceeding:{proceeding}"},
+        )
     open_states = [s for s, spec in lc.states.items() if not spec.terminal]
     twin = conn.execute(
         sa.select(cases.c.id).where(
