@@ -3,8 +3,10 @@
 A Machine per case costs tens of kilobytes and milliseconds to build; instead each
 lifecycle version has one Machine bound to one reusable model. To decide, the model is
 given the case's state and facts, the event is triggered, and the state it lands in is
-read back. The cost does not depend on how many cases exist. A lock makes the shared
-model safe for threads; the critical section is a few microseconds.
+read back; the answer is remembered per (state, event, outcome of the guards involved),
+so each distinct question reaches the machine once. The cost does not depend on how many
+cases exist. A lock makes the shared model safe for threads; the critical section is a
+few microseconds.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class Rules:
         self._model = _BoundModel()
         self._machine = build_machine(lifecycle, model=self._model, on_route=self._model.took)
         self._lock = threading.Lock()
+        self._guards_of: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._answers: dict[tuple[str, str, tuple[bool, ...]], Route | None] = {}
 
     def allowed_events(self, facts: Facts, role: str | None = None) -> list[str]:
         """Events that could fire now (by state, suspension, role and guards)."""
@@ -123,7 +127,7 @@ class Rules:
             raise CaseSuspended(
                 event, [e for e in lc.events_from(facts.state) if lc.events[e].while_suspended]
             )
-        route = self._trigger(facts, event)
+        route = self._route(facts, event)
         if route is None:
             failing = {
                 g for r in lc.table[(facts.state, event)] for g in r.guards if not GUARDS[g](facts)
@@ -136,6 +140,23 @@ class Rules:
             to_state=route.target or facts.state,
             effects=spec.effects + route.effects,
         )
+
+    def _route(self, facts: Facts, event: str) -> Route | None:
+        """The machine's answer, remembered per (state, event, outcome of its guards).
+
+        Guards are pure functions of the facts and the machine is deterministic, so the
+        answer for one key never changes; the machine is triggered once per key (a few
+        hundred keys per lifecycle at most) and the rest is a dictionary lookup.
+        """
+        guards = self._guards_of.get((facts.state, event))
+        if guards is None:
+            names = {g for r in self.lifecycle.table[(facts.state, event)] for g in r.guards}
+            guards = self._guards_of.setdefault((facts.state, event), tuple(sorted(names)))
+        key = (facts.state, event, tuple([GUARDS[g](facts) for g in guards]))
+        try:
+            return self._answers[key]
+        except KeyError:
+            return self._answers.setdefault(key, self._trigger(facts, event))
 
     def _trigger(self, facts: Facts, event: str) -> Route | None:
         model = self._model
