@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ def test_demo_summary_is_consistent_and_the_chain_verifies(tmp_path: Path) -> No
     assert sum(s["by_origin"].values()) == 40
     assert sum(s["by_state"].values()) == 40
     assert s["open"] == 0 and s["closed"] == 40  # every dispute ends within the year
-    assert s["reconciled"] == s["outcomes"]["settled"] == round(40 * 107 / 134)
+    assert s["reconciled"] == s["outcomes"]["settled"]
+    assert 0.6 * 40 <= s["reconciled"] <= 0.95 * 40  # calibrated on 107 of 134, drawn per case
     assert abs(s["reconciled_share"] - s["reconciled"] / s["closed"]) < 1e-9
     assert set(s["by_origin"]) <= {"party", "centre", "court", "bailiff"}
     assert {"returned_to_bailiff", "judgment"} <= set(s["outcomes"])
@@ -48,10 +50,14 @@ def test_demo_summary_is_consistent_and_the_chain_verifies(tmp_path: Path) -> No
         open_timers = conn.execute(
             sa.text("SELECT count(*) FROM timers WHERE fired_at IS NULL")
         ).scalar_one()
+        settled = conn.execute(
+            sa.text("SELECT count(*) FROM cases WHERE state = 'settled'")
+        ).scalar_one()
     engine.dispose()
     assert doc["audit_verified_events"] == stored
     assert by_system >= s["reminders_sent"] + s["terms_missed"]
     assert open_timers == 0
+    assert settled == s["reconciled"]
 
     verify = CliRunner().invoke(
         app, ["audit", "verify", "--json"], env={"TATULASU_DATABASE_URL": f"sqlite:///{db}"}
@@ -66,7 +72,6 @@ def test_the_same_seed_gives_the_same_year_and_the_file_is_replaced(tmp_path: Pa
     second = _demo(db, "--cases", "20", "--seed", "3")
     assert first == second  # replaced, not appended to
     other = _demo(tmp_path / "other.db", "--cases", "20", "--seed", "4")
-    assert other["summary"]["reconciled"] == first["summary"]["reconciled"]
     assert other["audit_verified_events"] != first["audit_verified_events"]
 
 
@@ -75,7 +80,7 @@ def test_demo_prints_the_supervisor_summary(tmp_path: Path) -> None:
         app, ["demo", "--cases", "15", "--database-url", f"sqlite:///{tmp_path / 'd.db'}"]
     )
     assert result.exit_code == 0, result.stderr
-    assert "reconciled: 12 of 15 (80.0 %)" in result.stdout
+    assert re.search(r"reconciled: \d+ of 15 \(\d+\.\d %\)", result.stdout)
     assert "audit chain verified:" in result.stdout
     assert "median" in result.stdout
 
