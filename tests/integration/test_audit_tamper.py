@@ -285,3 +285,18 @@ def test_an_edited_heads_file_is_refused(desk: Any, two_cases: tuple[int, int]) 
         audit.parse_heads(doc)
     with pytest.raises(ValueError, match="not a tatulasu audit heads file"):
         audit.parse_heads({"format": "something-else"})
+
+
+def test_verifying_some_cases_against_the_heads_checks_only_those(
+    desk: Any, two_cases: tuple[int, int]
+) -> None:
+    a, b = two_cases
+    with desk.store.reading() as conn:
+        heads = audit.parse_heads(audit.export_heads(conn))
+    _rewrite_chain(desk, b, 2, "someone-else")
+    with desk.store.reading() as conn:
+        only_a = audit.verify(conn, heads=heads, case_ids=[a])
+        only_b = audit.verify(conn, heads=heads, case_ids=[b])
+    assert only_a.ok, only_a.breaks
+    assert (only_a.cases, only_a.events) == (1, 5)
+    assert [x.case_id for x in only_b.breaks] == [b]
