@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from workflow.commands import FireEvent
 from workflow.engine import Engine
-from workflow.errors import NotAllowed, TatulasuError
+from workflow.errors import InvalidInput, NotAllowed, TatulasuError
 from workflow.schema import timers
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,9 @@ def sweep(engine: Engine, limit: int = 200) -> SweepResult:
                 result.fired += 1
             else:
                 result.skipped += 1
-        except NotAllowed as exc:
-            # The definition let a timer outlive its state: record it and move on.
+        except (NotAllowed, InvalidInput) as exc:
+            # The definition let a timer outlive its state, or gave it a payload its event
+            # refuses: it can never fire, so retire it rather than block every later sweep.
             _retire(engine, timer_id)
             result.refused.append(f"timer {timer_id} of case {case_id}: {exc}")
             log.warning("timer %s of case %s refused: %s", timer_id, case_id, exc)
