@@ -10,6 +10,7 @@ import pytest
 
 from workflow import audit, timers
 from workflow.errors import CaseSuspended, GuardFailed
+from workflow.schema import timers as timer_table
 from workflow.store import utc
 
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -233,3 +234,28 @@ def test_timers_are_stored_in_utc_and_fall_at_local_times(desk: Any) -> None:
         "00:00:00",
     ]
     assert all(d.tzinfo == UTC for _k, _e, d in planned)
+
+
+def test_a_timer_whose_event_refuses_its_payload_is_retired_and_does_not_block_the_sweep(
+    desk: Any,
+) -> None:
+    poisoned = desk.to_state("in_mediation")
+    other = desk.to_state("pre_trial")
+    with desk.store.transaction() as conn:
+        conn.execute(
+            timer_table.insert().values(
+                case_id=poisoned,
+                kind="expiry",
+                term="mediation",
+                event="fail",
+                payload='{"reason":"not_a_code"}',
+                notify="",
+                due_at=desk.clock.now(),
+            )
+        )
+    desk.advance(11)
+    result = timers.sweep(desk.engine)
+    assert len(result.refused) == 1 and "not_a_code" in result.refused[0]
+    assert desk.case(poisoned).state == "in_mediation"
+    assert desk.case(other).state == "court"  # its timers still fired
+    assert timers.sweep(desk.engine).refused == []  # retired, not retried forever
