@@ -53,6 +53,14 @@ def make_iin(serial: int) -> str:
 
 # ---------------------------------------------------------------------------- PostgreSQL
 
+_PG_SKIPPED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _PG_SKIPPED:
+        terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(_PG_SKIPPED[0], red=True)
+
 
 def _pg_reachable() -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
@@ -73,12 +81,15 @@ def _try_start_pg() -> None:
     except OSError:
         return
     for version in versions:
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        try:
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +103,7 @@ def pg_admin() -> Iterator[sa.Engine]:
         message = f"PostgreSQL at {PG_URL} is unreachable ({reason}): PostgreSQL tests NOT run"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
+        _PG_SKIPPED.append(message)
         pytest.skip(message)
     engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     yield engine

@@ -310,3 +310,10 @@ def test_generated_identifiers_open_cases(desk: Any) -> None:
     )
     opened = desk.refer_enforcement("EP-81", parties=parties)
     assert opened.to_state == "enforcement_reconciliation"
+
+
+def test_a_repeated_enforcement_referral_with_its_key_is_not_a_duplicate(desk: Any) -> None:
+    first = desk.refer_enforcement("EP-90", idempotency_key="bailiff-batch-1:row-3")
+    assert desk.refer_enforcement("EP-90", idempotency_key="bailiff-batch-1:row-3") == first
+    with pytest.raises(DuplicateCase):
+        desk.refer_enforcement("EP-90", idempotency_key="bailiff-batch-2:row-1")

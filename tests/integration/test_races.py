@@ -218,3 +218,11 @@ def test_the_race_tests_ran_on_postgresql(pg_store: Any) -> None:
     """A guard: the PostgreSQL half of this module must not be silently skipped under CI."""
     with pg_store.reading() as conn:
         assert conn.execute(sa.text("SHOW transaction_isolation")).scalar() == "read committed"
+
+
+def test_concurrent_openings_with_one_idempotency_key_open_one_case(desk: Any) -> None:
+    jobs = [(lambda: desk.refer(idempotency_key="open-twice")) for _ in range(8)]
+    results = run_together(jobs)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.case_id for r in results}) == 1
+    assert len(desk.snapshot()["cases"]) == 1
