@@ -10,24 +10,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import pydantic
-import sqlalchemy as sa
 import typer
-from rich.console import Console
 
 import states
 from tatulasu import diagram as diagrams
 from tatulasu import render
 from tatulasu.exits import BAD_INPUT, PROBLEM_FOUND, fail, reports_errors
+from tatulasu.options import (
+    DatabaseUrl,
+    Json,
+    Unmasked,
+    info,
+    opened,
+)
 from tatulasu.parsing import local_midnight, parse_day, parse_fields, parse_party
-from tatulasu.settings import Settings
-from tatulasu.wiring import App, build
 from workflow import audit, queries, timers
 from workflow.commands import FireEvent, OpenCase
 from workflow.errors import InvalidField
@@ -42,60 +42,7 @@ app = typer.Typer(
 audit_app = typer.Typer(help="Verify the hash-chained history, export its head hashes.")
 app.add_typer(audit_app, name="audit")
 
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="TATULASU_DATABASE_URL",
-        help="SQLAlchemy URL (default sqlite:///tatulasu.db).",
-        show_default=False,
-    ),
-]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-Unmasked = Annotated[
-    bool, typer.Option("--unmasked", help="Show names, IINs and contacts in full.")
-]
-
 OPENING_ROLE = {"refer": "coordinator", "court_refer": "court", "refer_enforcement": "bailiff"}
-
-
-def _info(message: str) -> None:
-    Console(stderr=True, highlight=False).print(message)
-
-
-def settings_from(database_url: str | None) -> Settings:
-    try:
-        return Settings(database_url=database_url) if database_url else Settings()
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        name = "TATULASU_" + "_".join(str(p) for p in first["loc"]).upper()
-        raise InvalidField(name, first["msg"]) from None
-
-
-@contextmanager
-def opened(database_url: str | None, *, must_exist: bool = True) -> Iterator[App]:
-    """The wired application; refuses a database that `init` has not prepared."""
-    settings = settings_from(database_url)
-    if must_exist:
-        _require_initialised(settings.database_url)
-    wired = build(settings)
-    try:
-        if must_exist and not sa.inspect(wired.store.engine).has_table("cases"):
-            raise InvalidField("--database-url", "has no tatulasu tables: run `tatulasu init`")
-        yield wired
-    finally:
-        wired.close()
-
-
-def _require_initialised(url: str) -> None:
-    """Do not let a read create an empty SQLite file as a side effect."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url != "sqlite:///:memory:":
-        path = Path(url.removeprefix(prefix))
-        if not path.exists():
-            raise InvalidField(
-                "--database-url", f"{path} does not exist: run `tatulasu init` first"
-            )
 
 
 def _term_note(due: str | None, tz: ZoneInfo) -> str:
@@ -111,7 +58,7 @@ def init(database_url: DatabaseUrl = None) -> None:
     """Create the database, or migrate it to the newest schema."""
     with opened(database_url, must_exist=False) as wired:
         wired.store.migrate()
-        _info(f"database ready: {wired.store.engine.url.render_as_string(hide_password=True)}")
+        info(f"database ready: {wired.store.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command()
@@ -133,7 +80,7 @@ def demo(
         return
     render.show_summary(result.summary)
     render.console().print(f"audit chain verified: {result.verified_events} events")
-    _info(f"demo database: {database_url}")
+    info(f"demo database: {database_url}")
 
 
 # ---------------------------------------------------------------------- writing
@@ -244,7 +191,7 @@ def sweep(
             if once:
                 break
             if result.fired:
-                _info(f"fired {result.fired} timers")
+                info(f"fired {result.fired} timers")
             try:
                 time.sleep(wired.settings.sweep_interval_seconds)
             except KeyboardInterrupt:
@@ -254,7 +201,7 @@ def sweep(
         return
     render.console().print(f"fired {result.fired} timers, skipped {result.skipped}")
     for line in result.refused:
-        _info(f"refused: {line}")
+        info(f"refused: {line}")
 
 
 # ---------------------------------------------------------------------- reading
@@ -374,7 +321,7 @@ def diagram(
         typer.echo(data.decode("utf-8"), nl=False)
         return
     output.write_bytes(data)
-    _info(f"wrote {output}")
+    info(f"wrote {output}")
 
 
 # ---------------------------------------------------------------------- audit
@@ -408,8 +355,8 @@ def audit_verify(
         )
     else:
         for found in result.breaks:
-            _info(f"[bold red]broken:[/] {found}")
-        _info(f"{len(result.breaks)} of {result.cases} chains broken")
+            info(f"[bold red]broken:[/] {found}")
+        info(f"{len(result.breaks)} of {result.cases} chains broken")
     if not result.ok:
         raise typer.Exit(PROBLEM_FOUND)
 
@@ -437,4 +384,4 @@ def audit_export_heads(
         typer.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
-    _info(f"exported the heads of {len(doc['cases'])} cases to {output}")
+    info(f"exported the heads of {len(doc['cases'])} cases to {output}")

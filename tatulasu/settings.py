@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import field_validator
@@ -31,6 +32,17 @@ class Settings(BaseSettings):
     extra_days_off: DateList = []
     extra_working_days: DateList = []
     sweep_interval_seconds: float = 5.0
+    sweep_batch: int = 200
+    # Notifications: an SMTP server for e-mail, an HTTP gateway for SMS.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "tatulasu@localhost"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
+    templates_dir: Path | None = None
+    dispatch_max_attempts: int = 6
+    dispatch_backoff_seconds: float = 30.0
+    dispatch_lease_seconds: float = 60.0
 
     @field_validator("extra_days_off", "extra_working_days", mode="before")
     @classmethod
@@ -54,9 +66,25 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a known time zone") from None
         return value
 
-    @field_validator("sweep_interval_seconds")
+    @field_validator(
+        "sweep_interval_seconds",
+        "dispatch_backoff_seconds",
+        "dispatch_lease_seconds",
+    )
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be greater than zero")
         return value
+
+    @field_validator("sweep_batch", "dispatch_max_attempts", "smtp_port")
+    @classmethod
+    def _positive_count(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @property
+    def effective_broker_url(self) -> str:
+        """The broker workers and beat use: the configured one, or Redis on this machine."""
+        return self.broker_url or "redis://127.0.0.1:6379/0"

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from celery import Celery
+
+from tasks.app import ClockConfig, Runtime, create_app
+from tasks.dispatch import Dispatcher, Policy
+from tasks.sinks import Sink, SmsGatewaySink, SmtpSink
+from tasks.templates import Renderer
 from tatulasu.settings import Settings
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock
@@ -40,3 +46,35 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     calendar = calendar_from(settings)
     engine = Engine(store, clock=clock, calendar=calendar)
     return App(settings=settings, store=store, calendar=calendar, engine=engine)
+
+
+def dispatcher_for(settings: Settings, engine: Engine) -> Dispatcher:
+    """The outbox dispatcher with the sinks the settings configure."""
+    sinks: dict[str, Sink] = {}
+    if settings.smtp_host:
+        sinks["email"] = SmtpSink(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    if settings.sms_gateway_url:
+        sinks["sms"] = SmsGatewaySink(settings.sms_gateway_url, settings.sms_gateway_token)
+    policy = Policy(
+        lease_seconds=settings.dispatch_lease_seconds,
+        max_attempts=settings.dispatch_max_attempts,
+        backoff_base_seconds=settings.dispatch_backoff_seconds,
+    )
+    return Dispatcher(engine, sinks, Renderer(settings.templates_dir), policy)
+
+
+def celery_app(settings: Settings) -> Celery:
+    """The Celery app of a scaled-out deployment (workers build their engine after the fork)."""
+    config = ClockConfig(
+        broker_url=settings.effective_broker_url,
+        sweep_interval_seconds=settings.sweep_interval_seconds,
+        batch=settings.sweep_batch,
+    )
+
+    def engine_factory() -> Engine:
+        return build(settings).engine
+
+    def dispatcher_factory(engine: Engine) -> Dispatcher:
+        return dispatcher_for(settings, engine)
+
+    return create_app(config, Runtime(engine_factory, dispatcher_factory))
