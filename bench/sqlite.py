@@ -106,7 +106,7 @@ def _firing(fire: Callable[[FireEvent], object], ids: list[int]) -> Callable[[],
 def main() -> None:
     args = parser(__doc__ or "").parse_args()
     n_cases = 20 if args.quick else 200
-    n_events = 300 if args.quick else 10_000
+    n_events = 300 if args.quick else 5_000
     rounds = 1 if args.quick else 5
     with tempfile.TemporaryDirectory() as tmp:
         ours_store = sqlite_store(Path(tmp) / "engine.db")
@@ -133,8 +133,14 @@ def main() -> None:
         f"SQLite (WAL), one writer, record_consultation over {n_cases} cases, "
         f"{n_events} events x {rounds} rounds (median)",
         [
-            Row("persisted events/s (Engine.fire vs ORM)", ours, ref, "events/s", ">= 5,000"),
-            Row("ratio target", ours / ref, 4.0, "x", ">= 4x", True),
+            Row(
+                "persisted events/s (Engine.fire vs ORM)",
+                ours,
+                ref,
+                "events/s",
+                ">= 5,000 and >= 4x",
+            ),
+            Row("microseconds per event", 1e6 / ours, 1e6 / ref, "us", ">= 4x", False),
             Row("best round events/s", max(ours_rates), max(orm_rates), "events/s"),
         ],
         "sqlmodel-orm",
