@@ -93,8 +93,12 @@ class Dispatcher:
         if not claimed:
             return result
         by_case: dict[int, list[_Outcome]] = defaultdict(list)
-        for row in claimed:
-            by_case[row.case_id].append(self._send(row))
+        try:
+            for row in claimed:
+                by_case[row.case_id].append(self._send(row))
+        finally:
+            for sink in self.sinks.values():
+                sink.close()
         for case_id, outcomes in by_case.items():
             self._settle(case_id, outcomes, result)
         return result

@@ -10,8 +10,6 @@ goes into the case's history: a notice counts where its delivery is recorded.
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -37,7 +35,11 @@ class Receipt:
 
 
 class Sink(Protocol):
+    """Sends messages; may keep a connection open until `close` (the end of a batch)."""
+
     def send(self, message: Outgoing) -> Receipt: ...
+
+    def close(self) -> None: ...
 
 
 class SmtpSink:
@@ -49,13 +51,6 @@ class SmtpSink:
         self.sender = sender
         self.timeout = timeout
         self._conn: smtplib.SMTP | None = None
-
-    @contextmanager
-    def session(self) -> Iterator[SmtpSink]:
-        try:
-            yield self
-        finally:
-            self.close()
 
     def close(self) -> None:
         if self._conn is not None:
@@ -84,6 +79,7 @@ class SmtpSink:
         mail.set_content(message.body)
         conn = self._connection()
         try:
+            conn.ehlo_or_helo_if_needed()
             conn.mail(self.sender)
             code, reply = conn.rcpt(message.address)
             if code >= 400:
@@ -119,13 +115,18 @@ class SmsGatewaySink:
 
     def __init__(self, url: str, token: str | None, timeout: float = 10.0) -> None:
         self.url = url
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx.Client(timeout=timeout, headers=headers)
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._timeout = timeout
+        self._client: httpx.Client | None = None
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def send(self, message: Outgoing) -> Receipt:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self._timeout, headers=self._headers)
         try:
             response = self._client.post(
                 self.url,

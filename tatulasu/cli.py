@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 import states
+from tatulasu import clock_commands, render
 from tatulasu import diagram as diagrams
-from tatulasu import render
 from tatulasu.exits import BAD_INPUT, PROBLEM_FOUND, fail, reports_errors
 from tatulasu.options import (
     DatabaseUrl,
@@ -385,3 +385,6 @@ def audit_export_heads(
         return
     output.write_text(text, encoding="utf-8")
     info(f"exported the heads of {len(doc['cases'])} cases to {output}")
+
+
+clock_commands.register(app)

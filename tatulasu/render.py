@@ -185,3 +185,25 @@ def show_summary(s: Summary) -> None:
         f"reminders sent: {s.reminders_sent}",
     ):
         out.print(line)
+
+
+def outbox_table(rows: list[dict[str, Any]], counts: Mapping[str, int]) -> None:
+    """Notifications for an operator: who, how, status, attempts, receipt or error."""
+    table = Table(title="Outbox")
+    for column in ("id", "case", "event", "recipient", "channel", "status", "tries", "detail"):
+        table.add_column(column)
+    for m in rows:
+        detail = m["receipt"] if m["status"] == "sent" else (m["last_error"] or "")
+        table.add_row(
+            str(m["id"]),
+            str(m["case_id"]),
+            m["event"],
+            m["recipient"],
+            m["channel"],
+            m["status"],
+            str(m["attempts"]),
+            escape(str(detail)[:PAYLOAD_WIDTH]),
+        )
+    out = console()
+    out.print(table)
+    out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no messages")

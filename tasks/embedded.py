@@ -1,0 +1,51 @@
+"""The clock without a broker: the same sweep and dispatcher on a thread in-process.
+
+With no broker configured, `tatulasu serve` is still a complete single-machine system:
+this thread fires due timers and sends due messages every `interval` seconds, with the
+same code the Celery tasks run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from tasks.app import run_dispatch, run_sweep
+from tasks.dispatch import Dispatcher
+from workflow.engine import Engine
+from workflow.errors import TatulasuError
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedClock:
+    def __init__(
+        self, engine: Engine, dispatcher: Dispatcher, interval: float, batch: int = 200
+    ) -> None:
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.interval = interval
+        self.batch = batch
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tatulasu-clock", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def tick(self) -> tuple[int, int]:
+        """One round: (timers fired, messages handled)."""
+        fired = run_sweep(self.engine, self.batch, budget_seconds=self.interval)
+        handled = run_dispatch(self.dispatcher, self.batch, budget_seconds=self.interval)
+        return fired, handled
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except TatulasuError:
+                log.exception("clock tick failed; trying again in %s s", self.interval)
+            self._stop.wait(self.interval)
