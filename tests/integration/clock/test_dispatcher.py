@@ -128,7 +128,7 @@ def test_a_refusing_smtp_server_is_retried_with_backoff_then_marked_failed(
     for _ in range(POLICY.max_attempts - 1):
         desk.advance(hours=2)
         dispatcher.run_once()
-    failed = [m for m in desk.outbox(case_id) if m.channel == "email"][0]
+    failed = next(m for m in desk.outbox(case_id) if m.channel == "email")
     assert failed.status == "failed" and failed.attempts == POLICY.max_attempts
     assert "451" in failed.last_error
     receipts = json.loads(desk.history(case_id)[-1].payload)["deliveries"]
