@@ -32,8 +32,10 @@ from workflow.engine import Engine
 from workflow.store import Store
 
 SERVER = os.environ.get("TATULASU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-OURS_DB = "bench_tatulasu"
-REF_DB = "pgbench_ref"
+# One pair of databases per run, dropped at the end: runs (a smoke test beside a full run)
+# must not drop each other's database.
+OURS_DB = f"bench_tatulasu_{os.getpid()}"
+REF_DB = f"pgbench_ref_{os.getpid()}"
 UNREACHABLE = 3
 
 
@@ -56,13 +58,14 @@ def database_url(name: str) -> str:
     return f"{SERVER.rstrip('/')}/{name}"
 
 
-def recreate_database(name: str) -> None:
+def recreate_database(name: str, create: bool = True) -> None:
     admin = sa.create_engine(
         Store(database_url("postgres")).url, isolation_level="AUTOCOMMIT", pool_size=1
     )
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        if create:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
 
 
@@ -174,24 +177,13 @@ def pgbench_tps(server: Server, clients: int, seconds: int) -> float:
 # ---------------------------------------------------------------------------- main
 
 
-def main() -> None:
-    p = parser(__doc__ or "")
-    p.add_argument("--seconds", type=int, default=None, help="length of each measurement")
-    p.add_argument("--no-processes", action="store_true", help="threads only")
-    args = p.parse_args()
-    seconds = args.seconds or (1 if args.quick else 10)
-    with_processes = not (args.quick or args.no_processes)
-    if not reachable():
-        print(f"PostgreSQL unreachable at {SERVER}: benchmark not run", file=sys.stderr)
-        sys.exit(UNREACHABLE)
-    server = Server.parse(SERVER)
+def _measure_all(server: Server, seconds: int, per_client: int, with_processes: bool) -> list[Row]:
     pgbench_init(server)
     recreate_database(OURS_DB)
     url = database_url(OURS_DB)
     store = Store(url, pool_size=8)
     store.migrate()
     engine = Engine(store)
-    per_client = 5 if args.quick else 50
     all_ids = open_cases(engine, per_client * 8)
     rows = []
     for clients in (1, 8):
@@ -220,6 +212,25 @@ def main() -> None:
                 )
             )
     store.dispose()
+    return rows
+
+
+def main() -> None:
+    p = parser(__doc__ or "")
+    p.add_argument("--seconds", type=int, default=None, help="length of each measurement")
+    p.add_argument("--no-processes", action="store_true", help="threads only")
+    args = p.parse_args()
+    seconds = args.seconds or (1 if args.quick else 10)
+    with_processes = not (args.quick or args.no_processes)
+    if not reachable():
+        print(f"PostgreSQL unreachable at {SERVER}: benchmark not run", file=sys.stderr)
+        sys.exit(UNREACHABLE)
+    server = Server.parse(SERVER)
+    try:
+        rows = _measure_all(server, seconds, 5 if args.quick else 50, with_processes)
+    finally:
+        for name in (OURS_DB, REF_DB):
+            recreate_database(name, create=False)
     print_table(
         f"PostgreSQL, record_consultation, each client on its own cases, {seconds} s per "
         f"measurement; reference: pgbench -s 1 (TPC-B) same clients and time",
