@@ -1,0 +1,251 @@
+"""Real processes for the clock: Celery workers and beats on Redis, over PostgreSQL.
+
+The workers and beats are `python -m tatulasu worker|beat` subprocesses, each in its own
+process group so a test can kill one with everything it forked (`kill -9`). Terms are
+made to fall due by opening the cases with a simulated clock set weeks in the past: the
+workers then run on the real clock and find every timer due.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from tests.conftest import BIN_A, make_iin
+from tests.integration.clock.sinks import Deliveries, sms_gateway, smtp_server
+from workflow.clock import SimulatedClock
+from workflow.commands import OpenCase, PartyInput
+from workflow.engine import Engine
+from workflow.schema import audit_events, outbox, timers, users
+from workflow.store import Store
+
+REDIS_DB = 13
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+CENTRES = ("Oskemen Tatulasu centre", "Semey mediation office", "Ridder akimat office")
+
+
+def _redis_or_skip() -> redis.Redis:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        time.sleep(1)
+        try:
+            client.ping()
+        except redis.RedisError:
+            message = f"Redis at {REDIS_URL} is unreachable ({exc}): clock tests NOT run"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message)
+            pytest.skip(message)
+    return client
+
+
+@pytest.fixture
+def broker() -> Iterator[redis.Redis]:
+    client = _redis_or_skip()
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Deliveries]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def sms() -> Iterator[tuple[str, Deliveries]]:
+    with sms_gateway() as gateway:
+        yield gateway
+
+
+@dataclass
+class Processes:
+    """Workers and beats started by a test; all stopped when it ends."""
+
+    env: dict[str, str]
+    logs: Path
+    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        name = f"{args[0]}-{len(self.running)}"
+        log = (self.logs / f"{name}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tatulasu", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.running.append(proc)
+        return proc
+
+    def worker(self) -> subprocess.Popen[bytes]:
+        n = len(self.running)
+        return self.start("worker", "--concurrency", "1", "--hostname", f"w{n}@%h")
+
+    def beat(self) -> subprocess.Popen[bytes]:
+        return self.start("beat", "--schedule", str(self.logs / f"beat-{len(self.running)}"))
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        """kill -9 the process and everything it forked."""
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def stop_all(self) -> None:
+        for proc in self.running:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.running:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+    def tail(self) -> str:
+        parts = []
+        for path in sorted(self.logs.glob("*.log")):
+            parts.append(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}")
+        return "\n".join(parts)
+
+
+def clock_env(database_url: str, smtp_port: int, sms_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TATULASU_")}
+    env.update(
+        TATULASU_DATABASE_URL=database_url,
+        TATULASU_BROKER_URL=REDIS_URL,
+        TATULASU_SWEEP_INTERVAL_SECONDS="1",
+        TATULASU_SWEEP_BATCH="100",
+        TATULASU_SMTP_HOST="127.0.0.1",
+        TATULASU_SMTP_PORT=str(smtp_port),
+        TATULASU_SMS_GATEWAY_URL=sms_url,
+        TATULASU_DISPATCH_LEASE_SECONDS="5",
+        TATULASU_DISPATCH_BACKOFF_SECONDS="1",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Processes]]:
+    made: list[Processes] = []
+
+    def make(env: dict[str, str]) -> Processes:
+        procs = Processes(env, tmp_path)
+        made.append(procs)
+        return procs
+
+    yield make
+    for procs in made:
+        procs.stop_all()
+
+
+def seed_due_cases(store: Store, n: int) -> None:
+    """`n` referrals opened three weeks ago: each has a reminder and two escalations due."""
+    clock = SimulatedClock(datetime.now(UTC) - timedelta(days=21))
+    engine = Engine(store, clock=clock)
+    with store.transaction() as conn:
+        officials = [
+            {"id": f"coord-{i}", "role": "coordinator", "centre": c, "email": f"coord{i}@ex.kz"}
+            for i, c in enumerate(CENTRES)
+        ] + [{"id": "sup-vko", "role": "supervisor", "centre": None, "email": "sup@ex.kz"}]
+        for o in officials:
+            conn.execute(
+                users.insert().values(
+                    name=o["id"],
+                    region="VKO",
+                    language="ru",
+                    active=True,
+                    created_at=clock.now(),
+                    **o,
+                )
+            )
+    for i in range(n):
+        engine.open_case(
+            OpenCase(
+                event="refer",
+                actor=f"party-{i}",
+                role="party",
+                region="VKO",
+                centre=CENTRES[i % len(CENTRES)],
+                parties=(
+                    PartyInput("claimant", f"Claimant {i}", make_iin(i), email=f"c{i}@ex.kz"),
+                    PartyInput("respondent", "Altai LLP", BIN_A, phone="+77011234567"),
+                ),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    timers: int
+    fired: int
+    fired_events: int
+    messages: int
+    settled: int
+
+    @property
+    def done(self) -> bool:
+        return self.fired == self.timers and self.settled == self.messages
+
+
+def progress(store: Store) -> Progress:
+    with store.reading() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(timers)).scalar_one()
+        fired = conn.execute(
+            sa.select(sa.func.count()).select_from(timers).where(timers.c.fired_at.is_not(None))
+        ).scalar_one()
+        events = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(audit_events)
+            .where(audit_events.c.event.in_(("remind", "escalate")))
+        ).scalar_one()
+        messages = conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one()
+        settled = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(outbox)
+            .where(outbox.c.status.in_(("sent", "failed")))
+        ).scalar_one()
+    return Progress(total, fired, events, messages, settled)
+
+
+def wait_until(check: Callable[[], bool], timeout: float, procs: Processes, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}\n{procs.tail()}")
