@@ -159,6 +159,8 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)
     language: str = Field(default="kk", max_length=2)
     token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    # A party's IIN/BIN: the cases a party user may read are those that list it.
+    iin_bin: str | None = Field(default=None, max_length=12, index=True)
     active: bool = True
     created_at: datetime = Field(sa_type=UtcDateTime)
 

@@ -1,0 +1,42 @@
+"""The FastAPI application of one deployment, built from the wired store and engine.
+
+`tatulasu serve` runs it with uvicorn next to the in-process sweep; tests build it on a
+store of their own. Nothing here is global: two apps in one process (two tests) share
+no state, not even Prometheus metrics.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+
+from tatulasu.api import audit, cases, events, health, metrics, problems, referrals, reports
+from tatulasu.api.schemas import reject_nul_in_query
+from tatulasu.wiring import App
+
+DESCRIPTION = """\
+Dispute reconciliation in Kazakhstan: refer cases (one by one or as a bailiff's CSV
+file), fire the events of the lifecycle, read cases with their open terms and timeline,
+verify and export the tamper-evident history, and read the statistics.
+
+Every request but `/healthz` and `/metrics` needs `Authorization: Bearer <token>`
+(`tatulasu users create`). Errors are RFC 9457 problem documents
+(`application/problem+json`) whose `field` names the input at fault.
+"""
+
+
+def create_app(app: App) -> FastAPI:
+    """The HTTP API on `app`'s store and engine (the caller closes `app`)."""
+    api = FastAPI(
+        title="tatulasu",
+        version="0.1.0",
+        description=DESCRIPTION,
+        dependencies=[Depends(reject_nul_in_query)],
+    )
+    api.state.tatulasu = app
+    registry, latency = metrics.registry_for(app.store)
+    api.state.metrics = registry
+    api.middleware("http")(metrics.timing(latency))
+    problems.install(api)
+    for module in (cases, events, referrals, audit, reports, health):
+        api.include_router(module.router)
+    return api

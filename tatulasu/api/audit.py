@@ -1,0 +1,112 @@
+"""Verifying and exporting the hash-chained history (supervisors of their region, admins)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import StreamingResponse
+
+from tatulasu.api import disclosure
+from tatulasu.api.auth import CurrentUser, Wired, require_role
+from tatulasu.api.problems import responses
+from tatulasu.api.schemas import Model
+from tatulasu.wiring import App
+from workflow import audit, audit_export, scopes
+from workflow.audit import format_instant
+from workflow.errors import InvalidField
+from workflow.schema import cases
+from workflow.users import User
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+AUDITORS = ("supervisor", "admin")
+
+
+class BreakOut(Model):
+    case_id: int
+    seq: int | None
+    record_id: int | None
+    reason: str
+    message: str
+
+
+class VerifyOut(Model):
+    ok: bool
+    cases: int
+    events: int
+    first_break: BreakOut | None
+    breaks: list[BreakOut]
+
+
+def _verify(app: App, user: User, heads: dict[int, tuple[int, str]] | None) -> VerifyOut:
+    require_role(user, *AUDITORS)
+    with app.store.reading() as conn:
+        ids = None
+        if user.role != "admin":
+            query = sa.select(cases.c.id).where(scopes.case_filter(user))
+            ids = [r.id for r in conn.execute(query)]
+        report = audit.verify(conn, heads=heads, case_ids=ids)
+    breaks = [BreakOut(**vars(b), message=str(b)) for b in report.breaks]
+    return VerifyOut(
+        ok=report.ok,
+        cases=report.cases,
+        events=report.events,
+        first_break=breaks[0] if breaks else None,
+        breaks=breaks,
+    )
+
+
+@router.get("/verify", response_model=VerifyOut, responses=responses(401, 403, 503))
+def verify(user: CurrentUser, app: Wired) -> VerifyOut:
+    """Walk every chain in the caller's scope; name the first record that does not match."""
+    return _verify(app, user, None)
+
+
+@router.post("/verify", response_model=VerifyOut, responses=responses(401, 403, 422, 503))
+def verify_against_heads(
+    user: CurrentUser,
+    app: Wired,
+    heads: Annotated[dict[str, Any], Body(description="The `heads` of an earlier export")],
+) -> VerifyOut:
+    """Also compare with heads exported earlier: catches a chain rewritten since."""
+    try:
+        parsed = audit.parse_heads(heads)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidField("heads", f"is not a tatulasu heads document: {exc}") from None
+    return _verify(app, user, parsed)
+
+
+@router.get(
+    "/export",
+    responses={
+        200: {"content": {"application/x-ndjson": {}, "text/csv": {}}},
+        **responses(401, 403, 422, 503),
+    },
+    response_class=StreamingResponse,
+)
+def export(
+    user: CurrentUser,
+    app: Wired,
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+    unmasked: Annotated[bool, Query(description="Personal data in full")] = False,
+) -> StreamingResponse:
+    """Every record in the caller's scope, with each chain's head hash at the end."""
+    require_role(user, *AUDITORS)
+    masked = not disclosure.shows_in_full(user, unmasked)
+    scope = scopes.case_filter(user)
+    at = format_instant(app.engine.clock.now())
+
+    def stream() -> Iterator[str]:
+        with app.store.reading() as conn:
+            source = audit_export.records(conn, scope, masked)
+            if format == "csv":
+                yield from audit_export.csv_lines(source)
+            else:
+                yield from audit_export.jsonl(source, masked, at)
+
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    name = f"tatulasu-audit-{at[:10]}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(stream(), media_type=media, headers=headers)

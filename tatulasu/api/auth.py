@@ -1,0 +1,68 @@
+"""Who is asking: the bearer token's user, and the checks every route shares.
+
+A request carries `Authorization: Bearer <token>`; the token's sha256 is looked up on
+each request (no cache), so a deactivated user or a replaced token stops working at
+once. The user's role and scope come from his record, never from the request: the actor
+of every event is the authenticated user.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Connection
+
+from tatulasu.api.problems import Forbidden, Unauthenticated
+from tatulasu.wiring import App
+from workflow import scopes, users
+from workflow.errors import NotFound
+from workflow.schema import cases
+from workflow.users import User
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `tatulasu users create`.")
+
+
+def wired(request: Request) -> App:
+    """The application's store and engine, set by `create_app`."""
+    app: App = request.app.state.tatulasu
+    return app
+
+
+Wired = Annotated[App, Depends(wired)]
+
+
+def current_user(
+    app: Wired,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated("send `Authorization: Bearer <token>`")
+    with app.store.reading() as conn:
+        user = users.by_token(conn, credentials.credentials)
+    if user is None:
+        raise Unauthenticated("the bearer token is unknown, replaced or deactivated")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise Forbidden(f"the role {user.role!r} may not do this; allowed: {', '.join(roles)}")
+
+
+def require_case(conn: Connection, user: User, case_id: int) -> None:
+    """404 for a case that does not exist, 403 for one outside the user's scope."""
+    if conn.execute(sa.select(cases.c.id).where(cases.c.id == case_id)).first() is None:
+        raise NotFound("case", case_id)
+    if not scopes.may_read(conn, user, case_id):
+        raise Forbidden(f"case {case_id} is outside the scope of {user.role} {user.id!r}")
+
+
+def require_writer(user: User) -> None:
+    if user.role in scopes.READ_ONLY:
+        raise Forbidden(f"the role {user.role!r} is read-only")

@@ -1,0 +1,126 @@
+"""Cases: refer one, find them, read one with its open terms and what may happen next."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from tatulasu.api import disclosure
+from tatulasu.api.auth import CurrentUser, Wired, require_case, require_writer
+from tatulasu.api.problems import Forbidden, responses
+from tatulasu.api.schemas import CaseId, CaseOut, CasePage, EventOut, ReferralIn, Timeline
+from workflow import queries, scopes, search
+from workflow.commands import OpenCase, PartyInput
+
+router = APIRouter(tags=["cases"])
+
+OPENING_EVENT = {"bailiff": "refer_enforcement", "court": "court_refer"}
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=160, description="Repeat a request safely: same key, same answer."),
+]
+Unmasked = Annotated[bool, Query(description="Personal data in full (supervisor and admin only).")]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@router.post(
+    "/cases", status_code=201, response_model=EventOut,
+    responses=responses(401, 403, 409, 422, 503),
+)  # fmt: skip
+def refer(
+    body: ReferralIn, user: CurrentUser, app: Wired, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> EventOut:  # fmt: skip
+    """Refer a dispute: a party or a coordinator to a centre, a court or a bailiff."""
+    require_writer(user)
+    ids = [p.iin_bin for p in body.parties]
+    refused = scopes.may_open(user, body.region, body.centre, ids)
+    if refused is not None:
+        raise Forbidden(refused)
+    event = body.event or OPENING_EVENT.get(user.role, "refer")
+    command = OpenCase(
+        event=event,
+        actor=user.id,
+        role=user.role,
+        region=body.region,
+        centre=body.centre,
+        parties=tuple(PartyInput(**p.model_dump()) for p in body.parties),
+        subject=body.subject,
+        language=body.language,
+        procedure=body.procedure,
+        enforcement_proceeding=body.enforcement_proceeding,
+        court=user.id if user.role == "court" else None,
+        bailiff=user.id if user.role == "bailiff" else None,
+        mediator=body.mediator,
+        idempotency_key=f"{user.id}:{idempotency_key}" if idempotency_key else None,
+    )
+    result = app.engine.open_case(command)
+    response.headers["ETag"] = etag(result.version)
+    response.headers["Location"] = f"/cases/{result.case_id}"
+    return EventOut(**result.to_dict(), version=result.version)
+
+
+@router.get("/cases", response_model=CasePage, responses=responses(401, 422, 503))
+def list_cases(
+    user: CurrentUser,
+    app: Wired,
+    state: Annotated[str | None, Query(max_length=40)] = None,
+    region: Annotated[str | None, Query(max_length=40)] = None,
+    centre: Annotated[str | None, Query(max_length=80)] = None,
+    origin: Annotated[str | None, Query(max_length=20)] = None,
+    enforcement_proceeding: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> CasePage:
+    """The cases in the caller's scope (a bailiff: his referrals), oldest first."""
+    filters = search.Filters(state, region, centre, origin, enforcement_proceeding)
+    with app.store.reading() as conn:
+        page = search.search(conn, scopes.case_filter(user), filters, limit, offset)
+    return CasePage.model_validate(page)
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut, responses=responses(401, 403, 404, 503))
+def get_case(
+    case_id: CaseId,
+    user: CurrentUser,
+    app: Wired,
+    response: Response,
+    unmasked: Unmasked = False,
+) -> CaseOut:
+    """A case with its parties, open terms and the events the caller may fire next.
+
+    The ETag is the case's version: send it back in `If-Match` when firing an event.
+    """
+    with app.store.reading() as conn:
+        require_case(conn, user, case_id)
+        case = queries.get_case(conn, case_id)
+    allowed = queries.allowed_events(app.engine, case, user.role)
+    shown, masked = disclosure.case_for(user, case, unmasked)
+    response.headers["ETag"] = etag(case.version)
+    return CaseOut.model_validate(
+        {**vars(shown), "suspended": shown.suspended, "allowed_events": allowed, "masked": masked}
+    )
+
+
+@router.get(
+    "/cases/{case_id}/timeline",
+    response_model=Timeline,
+    responses=responses(401, 403, 404, 503),
+)
+def timeline(
+    case_id: CaseId, user: CurrentUser, app: Wired, unmasked: Unmasked = False
+) -> Timeline:
+    """The case's history, oldest first, as the hash chain holds it."""
+    with app.store.reading() as conn:
+        require_case(conn, user, case_id)
+        records = queries.history(conn, case_id)
+    shown, masked = disclosure.history_for(user, records, unmasked)
+    last = records[-1]
+    return Timeline.model_validate(
+        {"case_id": case_id, "version": last.seq, "head": last.hash, "masked": masked,
+         "records": shown}
+    )  # fmt: skip

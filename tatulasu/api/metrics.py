@@ -1,0 +1,101 @@
+"""Prometheus metrics: counted in the database when scraped, timed per request.
+
+The figures about cases (events by type, terms missed, the outbox backlog) are read from
+the database at each scrape, not counted in the process: several API processes, the
+workers and the sweep all change them, and only the database sees every change. Request
+latency is the process's own and is a histogram labelled by route template (never by
+the raw path, which would make one series per case).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+import sqlalchemy as sa
+from fastapi import Request, Response
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from workflow import summary
+from workflow.schema import audit_events, cases, outbox, timers
+from workflow.store import Store
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class StoreCollector(Collector):
+    """Reads the case figures from the database when Prometheus scrapes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        events = CounterMetricFamily(
+            "tatulasu_events", "Events in the history, by type", labels=["event"]
+        )
+        by_state = GaugeMetricFamily("tatulasu_cases", "Cases by state", labels=["state"])
+        backlog = GaugeMetricFamily(
+            "tatulasu_outbox_messages", "Outbox messages by status", labels=["status"]
+        )
+        with self.store.reading() as conn:
+            for event, n in conn.execute(_grouped(audit_events.c.event)):
+                events.add_metric([str(event)], int(n))
+            for state, n in conn.execute(_grouped(cases.c.state)):
+                by_state.add_metric([str(state)], int(n))
+            for status, n in conn.execute(_grouped(outbox.c.status)):
+                backlog.add_metric([str(status)], int(n))
+            missed = summary.summary(conn).terms_missed
+            open_timers = conn.execute(
+                sa.select(sa.func.count()).select_from(timers).where(timers.c.fired_at.is_(None))
+            ).scalar_one()
+        yield events
+        yield by_state
+        yield backlog
+        yield GaugeMetricFamily(
+            "tatulasu_terms_missed", "Terms that ran out (escalated or expired)", value=missed
+        )
+        yield GaugeMetricFamily("tatulasu_open_timers", "Timers not yet fired", value=open_timers)
+
+
+def _grouped(column: sa.ColumnElement[str]) -> sa.Select[str, int]:
+    return sa.select(column, sa.func.count()).group_by(column)
+
+
+def registry_for(store: Store) -> tuple[CollectorRegistry, Histogram]:
+    """A registry per app (not the global one), so two apps in one process do not clash."""
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(StoreCollector(store))
+    latency = Histogram(
+        "tatulasu_http_request_duration_seconds",
+        "Time to answer an HTTP request",
+        ["method", "route", "status"],
+        buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )
+    return registry, latency
+
+
+def timing(
+    latency: Histogram,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """HTTP middleware observing each request's duration under its route template."""
+
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            latency.labels(request.method, template, str(status)).observe(
+                time.perf_counter() - started
+            )
+
+    return observe

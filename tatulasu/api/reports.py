@@ -1,0 +1,114 @@
+"""Statistics ("107 of 134 disputes reconciled") for a period, region and centre.
+
+A supervisor reports on his region, a coordinator on his centre, an admin on anything;
+asking for another region or centre is refused rather than silently narrowed, so a
+figure is never mistaken for one of a larger scope.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from tatulasu.api.auth import CurrentUser, Wired, require_role
+from tatulasu.api.problems import Forbidden, responses
+from tatulasu.api.schemas import Model
+from tatulasu.parsing import local_midnight
+from workflow import summary as summaries
+from workflow.errors import InvalidField
+from workflow.users import User
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+# Kazakhstan's independence to far enough ahead; outside it a date is a typing mistake.
+EARLIEST, LATEST = date(1991, 12, 16), date(2999, 12, 31)
+
+
+class DurationsOut(Model):
+    count: int
+    median: float | None
+    p90: float | None
+
+
+class SummaryOut(Model):
+    cases: int
+    open: int
+    closed: int
+    by_origin: dict[str, int]
+    by_state: dict[str, int]
+    outcomes: dict[str, int]
+    reconciled: int
+    reconciled_share: float | None
+    consultations: int
+    sessions: int
+    days_to_agreement: DurationsOut
+    terms_missed: int
+    escalations: int
+    reminders_sent: int
+    scope: dict[str, str | None]
+
+
+def _scope(user: User, region: str | None, centre: str | None) -> tuple[str | None, str | None]:
+    require_role(user, "supervisor", "coordinator", "admin")
+    if user.role == "admin":
+        return region, centre
+    if region not in (None, user.region):
+        raise Forbidden(f"a {user.role} reports on his own region ({user.region})")
+    if user.role == "coordinator":
+        if centre not in (None, user.centre):
+            raise Forbidden(f"a coordinator reports on his own centre ({user.centre})")
+        return user.region, user.centre
+    return user.region, centre
+
+
+@router.get(
+    "/summary",
+    response_model=SummaryOut,
+    responses={200: {"content": {"text/csv": {}}}, **responses(401, 403, 422, 503)},
+)
+def summary(
+    user: CurrentUser,
+    app: Wired,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    since: Annotated[date | None, Query(description="Opened on or after (local day)")] = None,
+    until: Annotated[date | None, Query(description="Opened before (local day)")] = None,
+    region: Annotated[str | None, Query(max_length=40)] = None,
+    centre: Annotated[str | None, Query(max_length=80)] = None,
+) -> Any:
+    """The cases opened in [since, until): outcomes, share reconciled, terms missed."""
+    region, centre = _scope(user, region, centre)
+    for name, day in (("since", since), ("until", until)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidField(name, f"must be between {EARLIEST} and {LATEST}")
+    if since is not None and until is not None and until <= since:
+        raise InvalidField("until", "must be after since")
+    tz = app.calendar.tz
+    with app.store.reading() as conn:
+        result = summaries.summary(
+            conn,
+            since=local_midnight(since, tz),
+            until=local_midnight(until, tz),
+            region=region,
+            centre=centre,
+        )
+    out = SummaryOut.model_validate(result.to_dict())
+    if format == "csv":
+        return Response(as_csv(out), media_type="text/csv; charset=utf-8")
+    return out
+
+
+def as_csv(s: SummaryOut) -> str:
+    """One figure a row: `metric,key,value` (key empty for a plain number)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["metric", "key", "value"])
+    for name, value in s.model_dump().items():
+        if isinstance(value, dict):
+            for key, item in value.items():
+                writer.writerow([name, key, "" if item is None else item])
+        else:
+            writer.writerow([name, "", "" if value is None else value])
+    return buffer.getvalue()

@@ -1,0 +1,168 @@
+"""Turning the rows of a bailiff's file into referrals, or into reasons they cannot be.
+
+Every row is checked as the engine would check a referral (region, centre, IIN/BIN
+check digits, contacts, languages) plus what only a file can get wrong: a date that is
+not a date or lies in the future, and the same enforcement proceeding twice. All the
+faults of a row are reported at once, so one round of corrections is enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from workflow import identifiers
+from workflow.commands import LANGUAGES, OpenCase, PartyInput
+from workflow.contacts import EMAIL, PHONE, tidy_phone
+from workflow.errors import InvalidField
+from workflow.referral_csv import Row
+from workflow.regions import REGIONS
+
+ENFORCEMENT_EVENT = "refer_enforcement"
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+
+# Records one fault (field, reason) of the row being checked.
+Fault = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """The bailiff sending the file, and what a row may leave out (his region, centre)."""
+
+    actor: str
+    region: str | None = None
+    centre: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    line: int
+    command: OpenCase | None
+    errors: list[RowError]
+    proceeding: str | None = None
+
+
+def check_rows(rows: Iterable[Row], referrer: Referrer, today: date) -> list[Checked]:
+    """Each row as a command, or its errors; a repeated proceeding names its first line."""
+    seen: dict[str, int] = {}
+    checked: list[Checked] = []
+    for row in rows:
+        errors: list[RowError] = []
+        command = _command(row, referrer, today, errors)
+        proceeding = row.values.get("enforcement_proceeding", "").casefold()
+        if proceeding and proceeding in seen:
+            errors.append(
+                RowError(
+                    row.line,
+                    "enforcement_proceeding",
+                    f"duplicates line {seen[proceeding]} of this file",
+                )
+            )
+        elif proceeding:
+            seen[proceeding] = row.line
+        number = row.values.get("enforcement_proceeding") or None
+        checked.append(Checked(row.line, None if errors else command, errors, number))
+    return checked
+
+
+def _command(row: Row, referrer: Referrer, today: date, errors: list[RowError]) -> OpenCase:
+    v = row.values
+
+    def fault(field: str, reason: str) -> None:
+        errors.append(RowError(row.line, field, reason))
+
+    if row.surplus_cells:
+        fault("row", f"has {row.surplus_cells} more filled cell(s) than the header has columns")
+    region = v.get("region") or referrer.region or ""
+    centre = v.get("centre") or referrer.centre or ""
+    if region not in REGIONS:
+        known = ", ".join(REGIONS)
+        fault("region", f"{region!r} is not one of {known}" if region else "is required")
+    if referrer.region and region != referrer.region:
+        fault("region", f"{region!r} is not the bailiff's region {referrer.region!r}")
+    _text("centre", centre, 80, fault)
+    proceeding = v.get("enforcement_proceeding", "")
+    _text("enforcement_proceeding", proceeding, 40, fault)
+    opened_on = _date(v.get("proceeding_opened_on", ""), today, fault)
+    subject = v.get("subject", "")
+    if opened_on is not None:
+        subject = f"{subject} (proceeding opened {opened_on.isoformat()})".strip()
+    if len(subject) > 200:
+        fault("subject", "with the proceeding's date it is longer than 200 characters")
+    language = v.get("language") or "kk"
+    if language not in LANGUAGES:
+        fault("language", f"{language!r} is not one of kk, ru, en")
+    debtor = _party(v, "debtor", fault)
+    creditor = _party(v, "creditor", fault)
+    if debtor.iin_bin and debtor.iin_bin == creditor.iin_bin:
+        fault("creditor_iin_bin", "is the debtor's IIN/BIN")
+    return OpenCase(
+        event=ENFORCEMENT_EVENT,
+        actor=referrer.actor,
+        role="bailiff",
+        region=region,
+        centre=centre,
+        parties=(debtor, creditor),
+        subject=subject,
+        language=language,
+        enforcement_proceeding=proceeding,
+    )
+
+
+def _party(values: dict[str, str], role: str, fault: Fault) -> PartyInput:
+    name = values.get(f"{role}_name", "")
+    number = values.get(f"{role}_iin_bin", "").replace(" ", "")
+    phone = tidy_phone(values.get(f"{role}_phone", "")) or None
+    email = values.get(f"{role}_email", "") or None
+    language = values.get(f"{role}_language", "") or values.get("language") or "kk"
+    _text(f"{role}_name", name, 200, fault)
+    if not number:
+        fault(f"{role}_iin_bin", "is required")
+    else:
+        try:
+            identifiers.validate(number, f"{role}_iin_bin")
+        except InvalidField as exc:
+            fault(exc.field, exc.reason)
+    if phone is not None and not PHONE.match(phone):
+        fault(f"{role}_phone", f"{phone!r} must look like +7XXXXXXXXXX")
+    if email is not None and not EMAIL.match(email):
+        fault(f"{role}_email", f"{email!r} is not an e-mail address")
+    if language not in LANGUAGES:
+        fault(f"{role}_language", f"{language!r} is not one of kk, ru, en")
+    return PartyInput(role, name, number, phone=phone, email=email, language=language)
+
+
+def _text(field: str, value: str, limit: int, fault: Fault) -> None:
+    if not value.strip():
+        fault(field, "is required")
+    elif len(value) > limit:
+        fault(field, f"is longer than {limit} characters")
+
+
+def _date(text: str, today: date, fault: Fault) -> date | None:
+    field = "proceeding_opened_on"
+    if not text:
+        fault(field, "is required")
+        return None
+    for pattern in _DATE_FORMATS:
+        try:
+            day = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if day > today:
+            fault(field, f"{day.isoformat()} is in the future")
+            return None
+        return day
+    fault(field, f"{text!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)")
+    return None

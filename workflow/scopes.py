@@ -1,0 +1,71 @@
+"""Which cases a user may see and act on: his scope, as one SQL condition.
+
+The same condition filters a list of cases and checks a single case, so a screen can
+never show a case that a direct request would refuse, or the reverse:
+
+    admin        every case
+    supervisor   the cases of his region (read-only)
+    chamber      the cases of its region
+    court        the cases of its region, and the cases it is the court of
+    coordinator  the cases of his centre
+    mediator     the cases of his centre, and the cases he mediates
+    bailiff      the cases he is the bailiff of (his referrals)
+    party        the cases that list his IIN/BIN as a party
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workflow.schema import cases, parties
+from workflow.users import User
+
+# Roles that read but never change a case, whatever the lifecycle file says.
+READ_ONLY = frozenset({"supervisor"})
+
+
+def case_filter(user: User) -> sa.ColumnElement[bool]:
+    """The cases `user` may read; `false` for a role or scope that reads none."""
+    c = cases.c
+    condition: sa.ColumnElement[bool] = sa.false()
+    if user.role == "admin":
+        condition = sa.true()
+    elif user.role in ("supervisor", "chamber") and user.region:
+        condition = c.region == user.region
+    elif user.role == "court" and user.region:
+        condition = sa.or_(c.region == user.region, c.court == user.id)
+    elif user.role in ("coordinator", "mediator") and user.region and user.centre:
+        condition = sa.and_(c.region == user.region, c.centre == user.centre)
+        if user.role == "mediator":
+            condition = sa.or_(condition, c.mediator == user.id)
+    elif user.role == "bailiff":
+        condition = c.bailiff == user.id
+    elif user.role == "party" and user.iin_bin:
+        listed = sa.select(parties.c.case_id).where(parties.c.iin_bin == user.iin_bin)
+        condition = c.id.in_(listed)
+    return condition
+
+
+def may_read(conn: Connection, user: User, case_id: int) -> bool:
+    query = sa.select(cases.c.id).where(cases.c.id == case_id, case_filter(user))
+    return conn.execute(query).first() is not None
+
+
+def may_open(user: User, region: str, centre: str, party_ids: list[str]) -> str | None:
+    """None when `user` may open a case there; else why not (the interface answers 403).
+
+    A case someone opens must be one he can see afterwards: a coordinator opens cases of
+    his own centre, a bailiff or a court of its region, a party only a case he is party to.
+    """
+    if user.role in READ_ONLY:
+        return f"the role {user.role!r} is read-only"
+    if user.role == "coordinator" and (region, centre) != (user.region, user.centre):
+        return f"a coordinator opens cases of his own centre ({user.region}, {user.centre})"
+    if user.role in ("bailiff", "court") and region != user.region:
+        return f"a {user.role} opens cases of his own region ({user.region})"
+    if user.role == "bailiff" and user.centre and centre != user.centre:
+        return f"this bailiff refers to his own centre ({user.centre})"
+    if user.role == "party" and user.iin_bin not in party_ids:
+        return "a party opens only a case that lists his own IIN/BIN among the parties"
+    return None

@@ -1,0 +1,125 @@
+"""Finding cases within a user's scope: filters, one page, and the total for paging.
+
+`workflow.queries.list_cases` serves the CLI, which has no users; this adds the scope
+condition, the origin and enforcement-proceeding filters a bailiff needs to match his
+referrals, and the total, so a client can page without guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workflow.errors import InvalidField
+from workflow.queries import MAX_PAGE
+from workflow.schema import cases
+from workflow.store import utc
+from workflow.summary import terminal_states
+
+
+@dataclass(frozen=True)
+class Filters:
+    state: str | None = None
+    region: str | None = None
+    centre: str | None = None
+    origin: str | None = None
+    enforcement_proceeding: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    id: int
+    version: int
+    state: str
+    closed: bool
+    origin: str
+    procedure: str
+    region: str
+    centre: str
+    subject: str
+    enforcement_proceeding: str | None
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    term_name: str | None
+    term_due_at: datetime | None
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    limit: int
+    offset: int
+    items: list[Found]
+
+
+_COLUMNS = (
+    cases.c.id,
+    cases.c.version,
+    cases.c.state,
+    cases.c.origin,
+    cases.c.procedure,
+    cases.c.region,
+    cases.c.centre,
+    cases.c.subject,
+    cases.c.enforcement_proceeding,
+    cases.c.opened_at,
+    cases.c.updated_at,
+    cases.c.closed_at,
+    cases.c.term_name,
+    cases.c.term_due_at,
+    cases.c.suspended_at,
+)
+
+
+def search(
+    conn: Connection,
+    scope: sa.ColumnElement[bool],
+    filters: Filters,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    """One page of the cases in `scope` matching `filters`, oldest first."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidField("limit", f"must be between 1 and {MAX_PAGE}")
+    if offset < 0:
+        raise InvalidField("offset", "must not be negative")
+    conditions = [scope]
+    for name, value in vars(filters).items():
+        if value is not None:
+            conditions.append(cases.c[name] == value)
+    total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*conditions))
+    rows = conn.execute(
+        sa.select(*_COLUMNS).where(*conditions).order_by(cases.c.id).limit(limit).offset(offset)
+    )
+    terminal = terminal_states()
+    items = [
+        Found(
+            id=r.id,
+            version=r.version,
+            state=r.state,
+            closed=r.state in terminal,
+            origin=r.origin,
+            procedure=r.procedure,
+            region=r.region,
+            centre=r.centre,
+            subject=r.subject,
+            enforcement_proceeding=r.enforcement_proceeding,
+            opened_at=utc(r.opened_at),
+            updated_at=utc(r.updated_at),
+            closed_at=_maybe(r.closed_at),
+            term_name=r.term_name,
+            term_due_at=_maybe(r.term_due_at),
+            suspended=r.suspended_at is not None,
+        )
+        for r in rows
+    ]
+    return Page(total=int(total.scalar_one()), limit=limit, offset=offset, items=items)
+
+
+def _maybe(moment: datetime | None) -> datetime | None:
+    return None if moment is None else utc(moment)
