@@ -5,6 +5,6 @@ COPY states ./states
 COPY workflow ./workflow
 COPY tasks ./tasks
 COPY tatulasu ./tatulasu
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir '.[flower,graphviz]'
 USER nobody
 CMD ["tatulasu", "--help"]
