@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 import states
-from tatulasu import clock_commands, render
+from tatulasu import clock_commands, import_command, render, user_commands
 from tatulasu import diagram as diagrams
 from tatulasu.exits import BAD_INPUT, PROBLEM_FOUND, fail, reports_errors
 from tatulasu.options import (
@@ -388,3 +388,5 @@ def audit_export_heads(
 
 
 clock_commands.register(app)
+user_commands.register(app)
+import_command.register(app)
