@@ -29,6 +29,9 @@ outbox_app = typer.Typer(help="See and retry the notifications waiting, sent or 
 
 
 def register(app: typer.Typer) -> None:
+    from tatulasu.serve_command import serve
+
+    app.command()(serve)
     app.command()(worker)
     app.command()(beat)
     app.command()(dispatch)

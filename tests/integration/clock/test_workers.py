@@ -15,14 +15,9 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from tests.integration.clock.conftest import (
-    Processes,
-    clock_env,
-    progress,
-    seed_due_cases,
-    wait_until,
-)
+from tests.integration.clock.conftest import Processes, clock_env, wait_until
 from tests.integration.clock.pgproxy import PgProxy
+from tests.integration.clock.scenario import progress, seed_due_cases
 from tests.integration.clock.sinks import Deliveries
 from workflow import audit
 from workflow.store import Store

@@ -1,0 +1,46 @@
+"""`tatulasu serve`: the HTTP API, and the clock in-process when there is no broker.
+
+With `TATULASU_BROKER_URL` unset this one process is the whole system on one machine:
+the API plus a thread that fires due timers and sends due notifications. With a broker,
+the Celery workers and beat do that, and `serve` only answers HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tasks.embedded import EmbeddedClock
+from tatulasu.api import create_app
+from tatulasu.exits import reports_errors
+from tatulasu.options import DatabaseUrl, info, opened
+from tatulasu.wiring import dispatcher_for
+
+
+@reports_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs); run the clock in-process without a broker."""
+    with opened(database_url) as wired:
+        settings = wired.settings
+        clock = None
+        if settings.broker_url is None:
+            clock = EmbeddedClock(
+                wired.engine,
+                dispatcher_for(settings, wired.engine),
+                interval=settings.sweep_interval_seconds,
+                batch=settings.sweep_batch,
+            )
+            clock.start()
+            info(f"embedded clock: sweeping every {settings.sweep_interval_seconds:g} s")
+        try:
+            uvicorn.run(create_app(wired), host=host, port=port, log_level=log_level)
+        finally:
+            if clock is not None:
+                clock.stop()
