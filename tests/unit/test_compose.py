@@ -37,7 +37,7 @@ def test_every_tatulasu_command_in_compose_exists_in_the_cli() -> None:
             if word.startswith("--"):
                 assert word.split("=")[0] in options, f"service {name}: unknown option {word}"
         used.append(command[1])
-    assert {"init", "worker", "beat"} <= set(used)
+    assert {"init", "serve", "worker", "beat"} <= set(used)
 
 
 def test_flower_runs_on_the_importable_celery_app() -> None:
@@ -55,7 +55,7 @@ def test_the_deployment_has_one_beat_scalable_workers_and_shared_settings() -> N
     assert "container_name" not in services["worker"]  # `--scale worker=N` needs this
     for name in ("postgres", "redis"):
         assert "healthcheck" in services[name]
-    for name in ("migrate", "worker", "beat", "flower"):
+    for name in ("migrate", "api", "worker", "beat", "flower"):
         env = services[name]["environment"]
         assert env["TATULASU_DATABASE_URL"].startswith("postgresql://")
         assert env["TATULASU_BROKER_URL"].startswith("redis://")
