@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -97,11 +97,11 @@ class Api:
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
-    def get(self, user: str, url: str, **kwargs: Any) -> httpx.Response:
+    def get(self, user: str, url: str, **kwargs: Any) -> httpx2.Response:
         return self.client.get(url, headers={**self.auth(user), **kwargs.pop("headers", {})},
                                **kwargs)  # fmt: skip
 
-    def post(self, user: str, url: str, **kwargs: Any) -> httpx.Response:
+    def post(self, user: str, url: str, **kwargs: Any) -> httpx2.Response:
         return self.client.post(url, headers={**self.auth(user), **kwargs.pop("headers", {})},
                                 **kwargs)  # fmt: skip
 
@@ -110,9 +110,10 @@ class Api:
         assert answer.status_code == 201, answer.text
         return int(answer.json()["case_id"])
 
-    def fire(self, user: str, case_id: int, event: str, **payload: Any) -> httpx.Response:
-        return self.post(user, f"/cases/{case_id}/events", json={"event": event,
-                                                                  "payload": payload})
+    def fire(self, user: str, case_id: int, event: str, **payload: Any) -> httpx2.Response:
+        return self.post(
+            user, f"/cases/{case_id}/events", json={"event": event, "payload": payload}
+        )
 
 
 def wire(store: Store, clock: SimulatedClock, calendar: BusinessCalendar) -> App:

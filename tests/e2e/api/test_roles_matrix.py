@@ -6,7 +6,6 @@ import pytest
 
 from tests.e2e.api.conftest import (
     KARAGANDA,
-    OSKEMEN,
     PEOPLE,
     Api,
     Cases,
@@ -115,9 +114,12 @@ def test_events_are_fired_by_the_roles_the_lifecycle_allows_within_scope(
         assert answer.status_code == 403, (user, answer.text)
         assert answer.json()["type"].endswith(kind), (user, answer.json())
     assert api.fire("coord-vko", cases.party, "accept").status_code == 200
-    assert api.fire("party-aigerim", cases.party, "withdraw", reason="claim_withdrawn").json()[
-        "to_state"
-    ] == "withdrawn"
+    assert (
+        api.fire("party-aigerim", cases.party, "withdraw", reason="claim_withdrawn").json()[
+            "to_state"
+        ]
+        == "withdrawn"
+    )
 
 
 def test_the_actor_of_an_event_is_the_authenticated_user(api: Api, cases: Cases) -> None:
@@ -129,9 +131,7 @@ def test_the_actor_of_an_event_is_the_authenticated_user(api: Api, cases: Cases)
     ]
 
 
-def test_personal_data_is_shown_in_full_only_to_roles_that_need_it(
-    api: Api, cases: Cases
-) -> None:
+def test_personal_data_is_shown_in_full_only_to_roles_that_need_it(api: Api, cases: Cases) -> None:
     def claimant(user: str, query: str = "") -> dict:
         case = api.get(user, f"/cases/{cases.party}{query}").json()
         return next(p for p in case["parties"] if p["role"] == "claimant")
