@@ -351,14 +351,46 @@ def _check_graph(lc: Lifecycle) -> None:
             raise fail(f"state {name!r}", "is not terminal but has no way out")
         if spec.term is None:
             continue
-        for step in spec.term.on_expiry:
-            event = lc.events.get(step.event)
-            if event is None or (name, step.event) not in lc.table:
-                raise fail(f"state {name!r} term", f"expiry event {step.event!r} cannot fire here")
+        steps = [
+            ("expiry", step.event, dict(step.payload) or _TERM_INFO)
+            for step in spec.term.on_expiry
+        ]
+        if spec.term.reminders:
+            steps.append(("reminder", REMINDER_EVENT, _TERM_INFO))
+        for kind, event_name, payload in steps:
+            where = f"state {name!r} term"
+            event = lc.events.get(event_name)
+            if event is None or (name, event_name) not in lc.table:
+                raise fail(where, f"{kind} event {event_name!r} cannot fire here")
             if "system" not in event.roles:
                 raise fail(
-                    f"event {step.event!r}", "fires on expiry, so the system role must be allowed"
+                    f"event {event_name!r}", f"fires on {kind}, so the system role must be allowed"
                 )
+            problem = _payload_problem(lc, event, payload)
+            if problem:
+                raise fail(where, f"{kind} event {event_name!r}: {problem}")
+
+
+REMINDER_EVENT = "remind"
+# What a timer without a payload of its own sends: the term and when it runs out.
+_TERM_INFO = {"term": "", "due_at": ""}
+
+
+def _payload_problem(lc: Lifecycle, event: EventSpec, payload: Mapping[str, str]) -> str | None:
+    """Why `event` would refuse the payload a timer sends it, or None."""
+    accepted = set(event.payload) | set(event.optional)
+    if event.reasons is not None:
+        accepted |= {"reason", "reason_text"}
+    unknown = sorted(set(payload) - accepted)
+    if unknown:
+        return f"payload fields {unknown} are not accepted"
+    required = set(event.payload) | ({"reason"} if event.reasons is not None else set())
+    missing = sorted(required - set(payload))
+    if missing:
+        return f"payload lacks required fields {missing}"
+    if event.reasons is not None and payload["reason"] not in lc.reasons[event.reasons]:
+        return f"reason {payload['reason']!r} is not in the list {event.reasons!r}"
+    return None
 
 
 def build_machine(

@@ -12,6 +12,8 @@ weights 3..11,1,2; if it is still 10 the number is invalid.
 
 from __future__ import annotations
 
+from datetime import date
+
 from workflow.errors import InvalidIdentifier
 
 _FIRST = range(1, 12)
@@ -47,11 +49,16 @@ def validate(number: str, field: str = "iin_bin") -> str:
 
 
 def _check_iin(number: str, field: str) -> None:
-    month, day, century_sex = int(number[2:4]), int(number[4:6]), int(number[6])
-    if not 1 <= month <= 12 or not 1 <= day <= 31:
-        raise InvalidIdentifier(field, f"{number}: digits 3-6 are not a birth month and day")
+    century_sex = int(number[6])
     if not 1 <= century_sex <= 6:
         raise InvalidIdentifier(field, f"{number}: digit 7 (century and sex) must be 1-6")
+    year = 1800 + 100 * ((century_sex - 1) // 2) + int(number[:2])
+    try:
+        date(year, int(number[2:4]), int(number[4:6]))
+    except ValueError:
+        raise InvalidIdentifier(
+            field, f"{number}: digits 3-6 are not a birth month and day in {year}"
+        ) from None
 
 
 def _check_bin(number: str, field: str) -> None:

@@ -251,14 +251,15 @@ def test_the_shipped_file_round_trips_through_parse_unchanged() -> None:
     assert parse(copy.deepcopy(RAW)).events.keys() == load(SHIPPED).events.keys()
 
 
-@pytest.mark.xfail(
-    reason="known gap: expiry payloads are not checked against their event's fields and "
-    "reason codes when loading; such a timer is refused (and retired) only when it fires",
-    strict=True,
-)
 def test_an_expiry_payload_its_event_would_refuse_is_rejected_on_load() -> None:
     def change(r: dict[str, Any]) -> None:
         r["states"]["pre_trial"]["term"]["on_expiry"][0]["payload"] = {"reason": "bogus"}
 
-    with pytest.raises(InvalidDefinition):
-        parse(broken(change), source="broken.toml")
+    _reject(broken(change), "state 'pre_trial' term", "reason 'bogus' is not in the list")
+
+
+def test_an_expiry_event_missing_its_required_reason_is_rejected_on_load() -> None:
+    def change(r: dict[str, Any]) -> None:
+        del r["states"]["in_mediation"]["term"]["on_expiry"][0]["payload"]
+
+    _reject(broken(change), "state 'in_mediation' term", "not accepted")

@@ -122,3 +122,23 @@ def test_validate_either_names_a_kind_or_raises_invalid_identifier(number: str) 
     except InvalidIdentifier:
         return
     assert kind == ("bin" if number[4] in "456" else "iin")
+
+
+def test_an_iin_with_an_impossible_birth_date_is_rejected() -> None:
+    """31 February 2006 passes the month and day ranges but is no date."""
+    number = next(
+        made
+        for serial in range(100)
+        if (made := identifiers.make(f"0602316{serial:04d}")) is not None
+    )
+    with pytest.raises(InvalidIdentifier, match="birth month and day in 2006"):
+        identifiers.validate(number)
+
+
+def test_a_leap_day_birth_is_accepted() -> None:
+    number = next(
+        made
+        for serial in range(100)
+        if (made := identifiers.make(f"0002295{serial:04d}")) is not None
+    )
+    assert identifiers.validate(number) == "iin"
