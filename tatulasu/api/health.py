@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from tatulasu.api.auth import Wired
+from tatulasu.api.problems import responses
 from tatulasu.api.schemas import Model
 from workflow.errors import TatulasuError
 
@@ -58,7 +59,11 @@ def _broker(url: str) -> Check:
     return Check(ok=True, detail="redis", seconds=time.perf_counter() - started)
 
 
-@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={**responses(public=True), 503: {"model": Health, "description": "Failing"}},
+)
 def healthz(app: Wired) -> Health | JSONResponse:
     """Whether the database (and the broker, when one is configured) answers."""
     checks = {"database": _database(app)}
@@ -80,7 +85,7 @@ def _registry(request: Request) -> CollectorRegistry:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}, 503: {}},
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}, **responses(public=True)},
 )
 def metrics(registry: Annotated[CollectorRegistry, Depends(_registry)]) -> Response:
     """Prometheus text format: events by type, cases by state, outbox backlog, latency."""

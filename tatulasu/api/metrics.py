@@ -31,7 +31,14 @@ class StoreCollector(Collector):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def collect(self) -> Iterator[Metric]:
+    def describe(self) -> Iterator[Metric]:
+        """The names alone: registering must not query a database that may be down."""
+        yield from self._families()
+        yield GaugeMetricFamily("tatulasu_terms_missed", "Terms that ran out")
+        yield GaugeMetricFamily("tatulasu_open_timers", "Timers not yet fired")
+
+    @staticmethod
+    def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
         events = CounterMetricFamily(
             "tatulasu_events", "Events in the history, by type", labels=["event"]
         )
@@ -39,6 +46,10 @@ class StoreCollector(Collector):
         backlog = GaugeMetricFamily(
             "tatulasu_outbox_messages", "Outbox messages by status", labels=["status"]
         )
+        return events, by_state, backlog
+
+    def collect(self) -> Iterator[Metric]:
+        events, by_state, backlog = self._families()
         with self.store.reading() as conn:
             for event, n in conn.execute(_grouped(audit_events.c.event)):
                 events.add_metric([str(event)], int(n))

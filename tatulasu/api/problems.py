@@ -139,6 +139,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:  # a body that is not JSON (or not UTF-8) at all
+        return problem(
+            422, "invalid-request", "The request is not valid", f"body: {exc.detail}",
+            field="body", errors=[{"field": "body", "reason": str(exc.detail)}],
+        )  # fmt: skip
     title = {404: "No such resource", 405: "Method not allowed"}.get(exc.status_code, "Error")
     return problem(exc.status_code, f"http-{exc.status_code}", title, str(exc.detail))
 
@@ -155,8 +160,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _bug)
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problems a route may answer (schemathesis checks them)."""
+def responses(*statuses: int, public: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route may answer (schemathesis checks them).
+
+    Every route may answer 422 (a NUL character in a query parameter) and 503 (the
+    database); every route but the public ones, 401.
+    """
+    statuses = tuple(sorted({*statuses, 422, 503} | (set() if public else {401})))
     described = {
         401: "No valid bearer token",
         403: "The role or scope does not allow it",
