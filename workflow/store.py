@@ -117,7 +117,7 @@ def _setup_sqlite(engine: Engine) -> None:
         sql = "BEGIN" if pooled.info.get("read_only") else "BEGIN IMMEDIATE"
         pooled.driver_connection.execute(sql)
 
-    engine.dialect.do_begin = _do_begin  # type: ignore[method-assign]
+    engine.dialect.do_begin = _do_begin  # type: ignore[method-assign,assignment]
 
 
 @contextlib.contextmanager
