@@ -352,8 +352,7 @@ def _check_graph(lc: Lifecycle) -> None:
         if spec.term is None:
             continue
         steps = [
-            ("expiry", step.event, dict(step.payload) or _TERM_INFO)
-            for step in spec.term.on_expiry
+            ("expiry", step.event, dict(step.payload) or _TERM_INFO) for step in spec.term.on_expiry
         ]
         if spec.term.reminders:
             steps.append(("reminder", REMINDER_EVENT, _TERM_INFO))
