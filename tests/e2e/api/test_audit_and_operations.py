@@ -1,0 +1,121 @@
+"""Audit verify and export, reports as CSV, health, metrics and how tokens are kept."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+
+import sqlalchemy as sa
+
+from tatulasu.api import create_app
+from tests.e2e.api.conftest import Api, Cases
+from workflow.schema import audit_events, users
+
+
+def test_verify_names_the_first_altered_record(api: Api, cases: Cases) -> None:
+    api.fire("coord-vko", cases.party, "accept")
+    with api.wired.store.transaction() as conn:
+        conn.execute(
+            audit_events.update()
+            .where(audit_events.c.case_id == cases.party, audit_events.c.seq == 2)
+            .values(actor="someone-else")
+        )
+    report = api.get("sup-vko", "/audit/verify").json()
+    assert not report["ok"]
+    first = report["first_break"]
+    assert (first["case_id"], first["seq"]) == (cases.party, 2)
+    assert "altered" in first["reason"]
+    assert api.get("sup-kar", "/audit/verify").json()["ok"]  # not his region's case
+
+
+def test_a_jsonl_export_ends_with_heads_that_verify_later(api: Api, cases: Cases) -> None:
+    api.fire("coord-vko", cases.party, "accept")
+    lines = [json.loads(x) for x in api.get("root", "/audit/export").text.splitlines()]
+    assert lines[0]["type"] == "export" and lines[0]["masked"] is True
+    records = [x for x in lines if x["type"] == "record"]
+    assert len(records) == 4
+    heads = lines[-1]
+    assert heads["type"] == "heads"
+    assert heads["cases"][str(cases.party)]["version"] == 2
+    body = {k: v for k, v in heads.items() if k != "type"}
+    assert api.post("root", "/audit/verify", json=body).json()["ok"]
+
+    # A chain rewritten consistently after the export is caught by the exported heads.
+    with api.wired.store.transaction() as conn:
+        conn.execute(audit_events.delete().where(
+            audit_events.c.case_id == cases.party, audit_events.c.seq == 2))  # fmt: skip
+        conn.execute(sa.text("UPDATE cases SET version = 1, audit_head = :h WHERE id = :i"),
+                     {"h": records[0]["hash"], "i": cases.party})  # fmt: skip
+    assert api.get("root", "/audit/verify").json()["ok"]  # consistent on its own
+    later = api.post("root", "/audit/verify", json=body).json()
+    assert not later["ok"] and later["first_break"]["case_id"] == cases.party
+    assert api.post("root", "/audit/verify", json={"cases": {}}).status_code == 422
+
+
+def test_an_unmasked_export_holds_personal_data_and_a_masked_one_does_not(
+    api: Api, cases: Cases
+) -> None:
+    masked = api.get("sup-vko", "/audit/export").text
+    unmasked = api.get("sup-vko", "/audit/export?unmasked=true").text
+    assert "061211600012" not in masked and "0612******12" in masked
+    assert "061211600012" in unmasked
+    assert cases.court not in {json.loads(x).get("case_id") for x in masked.splitlines()}
+
+
+def test_a_csv_export_has_records_heads_and_a_digest(api: Api, cases: Cases) -> None:
+    rows = list(csv.DictReader(io.StringIO(api.get("root", "/audit/export?format=csv").text)))
+    kinds = [r["type"] for r in rows]
+    assert kinds == ["record"] * 3 + ["head"] * 3 + ["digest"]
+    heads = {int(r["case_id"]): r["hash"] for r in rows if r["type"] == "head"}
+    records = {int(r["case_id"]): r["hash"] for r in rows if r["type"] == "record"}
+    assert heads == records
+    assert json.loads(rows[0]["payload"])["origin"] == "centre"
+
+
+def test_the_summary_as_csv_has_one_figure_a_row(api: Api, cases: Cases) -> None:
+    answer = api.get("sup-vko", "/reports/summary?format=csv&since=2024-01-01&until=2025-01-01")
+    assert answer.headers["content-type"].startswith("text/csv")
+    figures = {
+        (r["metric"], r["key"]): r["value"] for r in csv.DictReader(io.StringIO(answer.text))
+    }
+    assert figures[("cases", "")] == "2"
+    assert figures[("by_origin", "bailiff")] == "1"
+    assert figures[("scope", "region")] == "VKO"
+    assert (
+        api.get("sup-vko", "/reports/summary?since=2025-01-01&until=2024-01-01").status_code == 422
+    )
+    assert api.get("sup-vko", "/reports/summary?since=0001-01-01").status_code == 422
+
+
+def test_metrics_count_events_cases_and_the_outbox(api: Api, cases: Cases) -> None:
+    api.get("root", f"/cases/{cases.party}")
+    text = api.client.get("/metrics").text
+    assert 'tatulasu_events_total{event="refer"} 1.0' in text
+    assert 'tatulasu_cases{state="referred"} 1.0' in text
+    assert 'tatulasu_outbox_messages{status="pending"}' in text
+    assert "tatulasu_terms_missed 0.0" in text
+    assert 'route="/cases/{case_id}"' in text
+
+
+def test_health_names_the_failing_broker(api: Api) -> None:
+    assert api.client.get("/healthz").json()["checks"]["database"]["ok"]
+    settings = api.wired.settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
+    wired = type(api.wired)(settings, api.wired.store, api.wired.calendar, api.wired.engine)
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(wired)) as client:
+        answer = client.get("/healthz")
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["status"] == "failing"
+    assert body["checks"]["database"]["ok"] and not body["checks"]["broker"]["ok"]
+
+
+def test_only_the_hash_of_a_token_is_stored(api: Api) -> None:
+    with api.wired.store.reading() as conn:
+        stored = conn.execute(sa.select(users.c.token_hash).where(users.c.id == "root")).scalar()
+    token = api.tokens["root"]
+    assert token.startswith("tat_") and token not in str(stored)
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
