@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 
 SWEEP = "tatulasu.sweep"
 DISPATCH = "tatulasu.dispatch"
+# A database that is briefly unreachable: retry with backoff (1, 2, 4 … 30 s).
+RETRY_ON_STORE_ERRORS: dict[str, Any] = {
+    "autoretry_for": (StoreError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 20,
+}
 
 
 @dataclass(frozen=True)
@@ -115,26 +122,14 @@ def create_app(config: ClockConfig, runtime: Runtime) -> Celery:
         },
     )
 
-    @app.task(  # type: ignore[untyped-decorator]
-        name=SWEEP,
-        autoretry_for=(StoreError,),
-        retry_backoff=1,
-        retry_backoff_max=30,
-        max_retries=20,
-    )
+    @app.task(name=SWEEP, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
     def sweep_task() -> int:
         fired = run_sweep(runtime.engine, config.batch, budget_seconds=interval)
         if fired:
             dispatch_task.delay()
         return fired
 
-    @app.task(  # type: ignore[untyped-decorator]
-        name=DISPATCH,
-        autoretry_for=(StoreError,),
-        retry_backoff=1,
-        retry_backoff_max=30,
-        max_retries=20,
-    )
+    @app.task(name=DISPATCH, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
     def dispatch_task() -> int:
         return run_dispatch(runtime.dispatcher, config.batch, budget_seconds=interval)
 

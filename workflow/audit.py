@@ -75,6 +75,34 @@ def record_hash(
     return hashlib.sha256((prev_hash + record).encode("utf-8")).hexdigest()
 
 
+def new_record(
+    prev_hash: str,
+    *,
+    case_id: int,
+    seq: int,
+    event: str,
+    actor: str,
+    role: str,
+    at: datetime,
+    from_state: str,
+    to_state: str,
+    payload: str,
+) -> dict[str, Any]:
+    """A history row with its link and hash, ready to insert into `audit_events`."""
+    fields: dict[str, Any] = {
+        "case_id": case_id,
+        "seq": seq,
+        "event": event,
+        "actor": actor,
+        "role": role,
+        "at": at,
+        "from_state": from_state,
+        "to_state": to_state,
+        "payload": payload,
+    }
+    return {**fields, "prev_hash": prev_hash, "hash": record_hash(prev_hash, **fields)}
+
+
 @dataclass(frozen=True)
 class Break:
     """The first record of a chain that does not match."""

@@ -25,7 +25,7 @@ import states
 from states import Lifecycle
 from states.vocabulary import PROCEDURES
 from workflow import identifiers
-from workflow.audit import GENESIS, canonical_json, format_instant, record_hash
+from workflow.audit import GENESIS, canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
 from workflow.commands import (
@@ -57,6 +57,7 @@ T = TypeVar("T")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+7\d{10}$")
 _OFFICIALS = ("mediator", "bailiff", "court", "coordinator")
+OFFICIAL_ID_LENGTH = 80  # cases.mediator / bailiff / court
 
 _SELECT_CASE = sa.select(cases).where(cases.c.id == sa.bindparam("case_id"))
 _SELECT_PARTIES = sa.select(parties).where(parties.c.case_id == sa.bindparam("case_id"))
@@ -128,6 +129,15 @@ class Engine:
             cmd.idempotency_key, request, lambda conn: self._open(conn, cmd, lc, decision)
         )
 
+    def open_case_in(self, conn: Connection, cmd: OpenCase) -> EventApplied:
+        """Open a case inside the caller's transaction.
+
+        For a batch that must open all of its cases or none (a bailiff's file); the caller
+        commits or rolls back. Idempotency keys are not honoured here.
+        """
+        lc = states.current()
+        return self._open(conn, cmd, lc, self._check_opening(cmd, lc))
+
     # ------------------------------------------------------------------ firing
 
     def apply(self, conn: Connection, cmd: FireEvent) -> EventApplied:
@@ -147,7 +157,7 @@ class Engine:
         values, planned = self._changes(row, lc, decision, payload, now)
         seq = row.version + 1
         payload_json = canonical_json(payload)
-        digest = record_hash(
+        record = new_record(
             row.audit_head,
             case_id=row.id,
             seq=seq,
@@ -159,7 +169,7 @@ class Engine:
             to_state=decision.to_state,
             payload=payload_json,
         )
-        values.update(version=seq, audit_head=digest, updated_at=now)
+        values.update(version=seq, audit_head=record["hash"], updated_at=now)
         # One pre-built statement: the SET clause comes from the keys of the parameters,
         # so SQLAlchemy's compiled cache is hit instead of building a statement per event.
         updated = conn.execute(
@@ -167,22 +177,7 @@ class Engine:
         )
         if updated.rowcount != 1:
             raise ConcurrentUpdate(row.id, row.version)
-        conn.execute(
-            _INSERT_AUDIT,
-            {
-                "case_id": row.id,
-                "seq": seq,
-                "event": cmd.event,
-                "actor": cmd.actor,
-                "role": cmd.role,
-                "at": now,
-                "from_state": row.state,
-                "to_state": decision.to_state,
-                "payload": payload_json,
-                "prev_hash": row.audit_head,
-                "hash": digest,
-            },
-        )
+        conn.execute(_INSERT_AUDIT, record)
         if planned is not None:
             if row.term_name is not None:
                 conn.execute(_DELETE_OPEN_TIMERS, {"case_id": row.id})
@@ -200,17 +195,7 @@ class Engine:
                 recipients,
                 now,
             )
-        due = values.get("term_due_at", row.term_due_at)
-        return EventApplied(
-            case_id=row.id,
-            seq=seq,
-            event=cmd.event,
-            from_state=row.state,
-            to_state=decision.to_state,
-            at=format_instant(now),
-            hash=digest,
-            term_due_at=format_instant(due) if due is not None else None,
-        )
+        return _applied(record, values.get("term_due_at", row.term_due_at))
 
     def _changes(
         self,
@@ -268,7 +253,13 @@ class Engine:
         cal = self.calendar
         if effect in ("set_mediator", "set_bailiff", "set_court"):
             field = effect.removeprefix("set_")
-            return {field: payload[field]} if field in payload else {}
+            if field not in payload:
+                return {}
+            if len(payload[field]) > OFFICIAL_ID_LENGTH:
+                raise InvalidField(
+                    f"payload.{field}", f"is longer than {OFFICIAL_ID_LENGTH} characters"
+                )
+            return {field: payload[field]}
         if effect == "set_procedure":
             return {"procedure": payload["procedure"]} if "procedure" in payload else {}
         if effect in ("suspend_enforcement", "resume_enforcement"):
@@ -450,7 +441,7 @@ class Engine:
         conn.execute(parties.insert(), party_rows)
         record = {**fields, "parties": [vars(p) for p in cmd.parties], "definition": lc.version}
         payload_json = canonical_json({k: v for k, v in record.items() if v is not None})
-        digest = record_hash(
+        record = new_record(
             GENESIS,
             case_id=case_id,
             seq=1,
@@ -462,38 +453,13 @@ class Engine:
             to_state=decision.to_state,
             payload=payload_json,
         )
-        conn.execute(cases.update().where(cases.c.id == case_id).values(audit_head=digest))
-        conn.execute(
-            _INSERT_AUDIT,
-            {
-                "case_id": case_id,
-                "seq": 1,
-                "event": cmd.event,
-                "actor": cmd.actor,
-                "role": cmd.role,
-                "at": now,
-                "from_state": lc.initial,
-                "to_state": decision.to_state,
-                "payload": payload_json,
-                "prev_hash": GENESIS,
-                "hash": digest,
-            },
-        )
+        conn.execute(cases.update().where(cases.c.id == case_id).values(audit_head=record["hash"]))
+        conn.execute(_INSERT_AUDIT, record)
         if planned:
             conn.execute(_INSERT_TIMERS, [t.row(case_id) for t in planned])
         case = {"id": case_id, "state": decision.to_state, **fields, **values}
         self._write_outbox(conn, case, 1, cmd.event, lc.initial, {}, decision.event.notify, now)
-        due = values.get("term_due_at")
-        return EventApplied(
-            case_id=case_id,
-            seq=1,
-            event=cmd.event,
-            from_state=lc.initial,
-            to_state=decision.to_state,
-            at=format_instant(now),
-            hash=digest,
-            term_due_at=format_instant(due) if due is not None else None,
-        )
+        return _applied(record, values.get("term_due_at"))
 
     # ------------------------------------------------------------------ idempotency
 
@@ -534,6 +500,19 @@ class Engine:
                     raise
                 raise StoreError(f"integrity error: {exc.orig}") from exc
             return _replay(prior, key, request_hash)
+
+
+def _applied(record: Mapping[str, Any], due: datetime | None) -> EventApplied:
+    return EventApplied(
+        case_id=record["case_id"],
+        seq=record["seq"],
+        event=record["event"],
+        from_state=record["from_state"],
+        to_state=record["to_state"],
+        at=format_instant(record["at"]),
+        hash=record["hash"],
+        term_due_at=format_instant(due) if due is not None else None,
+    )
 
 
 def _replay(prior: Any, key: str, request_hash: str) -> EventApplied:

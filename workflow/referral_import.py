@@ -2,11 +2,12 @@
 
 Every row is checked before any is opened — its fields, the same proceeding twice in the
 file, an open case already in the database for the proceeding — so that by default a
-file with one bad row opens nothing and the answer lists every bad row at once. With
-`partial`, the good rows are opened and the bad ones reported. Each opened row is one
-engine command in its own transaction (one event, one transaction); a row the engine
-still refuses at that moment (a twin referral that arrived meanwhile) is reported with
-its line and does not stop the others.
+file with one bad row opens nothing and the answer lists every bad row at once. Then
+all rows are opened in one transaction, so a row the engine still refuses at that moment
+(a twin referral that arrived meanwhile) rolls the whole file back and is reported with
+its line. With `partial`, the good rows are opened each in its own transaction (one
+event, one transaction) and the bad ones reported; a refused row does not stop the
+others.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def import_referrals(
     bad = sum(1 for c in checked if c.errors)
     if bad and not partial:
         outcomes = [_not_opened(c) for c in checked]
-    else:
+    elif partial:
         outcomes = _open_good_rows(engine, checked, progress)
+    else:
+        outcomes = _open_all_or_none(engine, checked, progress)
     return ImportReport(
         rows=len(checked),
         imported=sum(1 for o in outcomes if o.status == "imported"),
@@ -125,16 +128,45 @@ def _open_good_rows(
         if c.command is None:
             outcomes.append(_not_opened(c))
         else:
-            proceeding = c.proceeding
             try:
                 opened = engine.open_case(c.command)
             except (InvalidInput, NotAllowed, Conflict) as exc:
-                where = str(getattr(exc, "field", "row"))
-                reason = str(getattr(exc, "reason", exc)).removeprefix(f"{where}: ")
-                error = RowError(c.line, where, reason)
-                outcomes.append(RowOutcome(c.line, "rejected", proceeding, None, [error]))
+                outcomes.append(_refused(c, exc))
             else:
-                outcomes.append(RowOutcome(c.line, "imported", proceeding, opened.case_id))
+                outcomes.append(RowOutcome(c.line, "imported", c.proceeding, opened.case_id))
         if progress is not None:
             progress(done, len(checked))
     return outcomes
+
+
+class _RolledBack(Exception):
+    def __init__(self, outcome: RowOutcome) -> None:
+        self.outcome = outcome
+
+
+def _open_all_or_none(
+    engine: Engine, checked: list[Checked], progress: Progress | None
+) -> list[RowOutcome]:
+    """Every row in one transaction: the first refusal rolls the whole file back."""
+    outcomes: list[RowOutcome] = []
+    try:
+        with engine.store.transaction() as conn:
+            for done, c in enumerate(checked, start=1):
+                assert c.command is not None  # no bad rows reach this point
+                try:
+                    opened = engine.open_case_in(conn, c.command)
+                except (InvalidInput, NotAllowed, Conflict) as exc:
+                    raise _RolledBack(_refused(c, exc)) from exc
+                outcomes.append(RowOutcome(c.line, "imported", c.proceeding, opened.case_id))
+                if progress is not None:
+                    progress(done, len(checked))
+    except _RolledBack as rolled_back:
+        refused = rolled_back.outcome
+        return [refused if c.line == refused.line else _not_opened(c) for c in checked]
+    return outcomes
+
+
+def _refused(c: Checked, exc: Exception) -> RowOutcome:
+    where = str(getattr(exc, "field", "row"))
+    reason = str(getattr(exc, "reason", exc)).removeprefix(f"{where}: ")
+    return RowOutcome(c.line, "rejected", c.proceeding, None, [RowError(c.line, where, reason)])

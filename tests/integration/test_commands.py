@@ -317,3 +317,14 @@ def test_a_repeated_enforcement_referral_with_its_key_is_not_a_duplicate(desk: A
     assert desk.refer_enforcement("EP-90", idempotency_key="bailiff-batch-1:row-3") == first
     with pytest.raises(DuplicateCase):
         desk.refer_enforcement("EP-90", idempotency_key="bailiff-batch-2:row-1")
+
+
+def test_an_official_id_longer_than_its_column_is_refused_and_nothing_is_written(
+    desk: Any,
+) -> None:
+    case_id = desk.to_state("pre_trial")
+    before = desk.snapshot()
+    with pytest.raises(InvalidField) as caught:
+        desk.fire(case_id, "assign_mediator", "coordinator", mediator="m" * 81)
+    assert caught.value.field == "payload.mediator"
+    assert desk.snapshot() == before

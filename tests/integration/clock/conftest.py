@@ -110,6 +110,13 @@ class Processes:
     def beat(self) -> subprocess.Popen[bytes]:
         return self.start("beat", "--schedule", str(self.logs / f"beat-{len(self.running)}"))
 
+    def start_clock(self, workers: int, beats: int = 1) -> Processes:
+        for _ in range(workers):
+            self.worker()
+        for _ in range(beats):
+            self.beat()
+        return self
+
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """kill -9 the process and everything it forked."""
         os.killpg(proc.pid, signal.SIGKILL)

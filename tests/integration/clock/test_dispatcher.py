@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from tasks.dispatch import Dispatcher, Policy
 from tasks.sinks import SmsGatewaySink, SmtpSink
 from tasks.templates import Renderer
 from tests.conftest import Desk
-from tests.integration.clock.sinks import Deliveries, sms_gateway, smtp_server
+from tests.integration.clock.sinks import Deliveries
 from workflow.schema import outbox, users
 
 POLICY = Policy(lease_seconds=60, max_attempts=3, backoff_base_seconds=10)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Deliveries]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def sms() -> Iterator[tuple[str, Deliveries]]:
-    with sms_gateway() as gateway:
-        yield gateway
 
 
 def _dispatcher(

@@ -43,10 +43,7 @@ def test_a_thousand_cases_get_every_reminder_and_escalation_exactly_once_with_tw
     pg_store: Store, broker: redis.Redis, smtp: Smtp, sms: Sms, processes: MakeProcesses
 ) -> None:
     seed_due_cases(pg_store, 1000)
-    procs = processes(clock_env(pg_store.url, smtp[0], sms[0]))
-    procs.worker()
-    procs.worker()
-    procs.beat()
+    procs = processes(clock_env(pg_store.url, smtp[0], sms[0])).start_clock(workers=2)
     wait_until(lambda: progress(pg_store).done, 300, procs, "every timer and message")
     state = progress(pg_store)
     assert state.timers == 3000
@@ -60,8 +57,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_delivers_nothing_twice(
     seed_due_cases(pg_store, 300)
     procs = processes(clock_env(pg_store.url, smtp[0], sms[0]))
     doomed = procs.worker()
-    procs.worker()
-    procs.beat()
+    procs.start_clock(workers=1)
     wait_until(lambda: smtp[1].count() > 100, 120, procs, "the batch to be under way")
     procs.kill(doomed)
     procs.worker()  # a replacement
@@ -73,10 +69,7 @@ def test_redis_flushed_mid_batch_loses_nothing_the_database_is_the_truth(
     pg_store: Store, broker: redis.Redis, smtp: Smtp, sms: Sms, processes: MakeProcesses
 ) -> None:
     seed_due_cases(pg_store, 300)
-    procs = processes(clock_env(pg_store.url, smtp[0], sms[0]))
-    procs.worker()
-    procs.worker()
-    procs.beat()
+    procs = processes(clock_env(pg_store.url, smtp[0], sms[0])).start_clock(workers=2)
     wait_until(lambda: smtp[1].count() > 100, 120, procs, "the batch to be under way")
     broker.flushall()  # every queued task and every beat message gone
     wait_until(lambda: progress(pg_store).done, 300, procs, "every timer and message")
@@ -89,10 +82,7 @@ def test_postgresql_unreachable_for_a_few_seconds_tasks_retry_and_finish(
     seed_due_cases(pg_store, 300)
     with PgProxy() as proxy:
         url = pg_store.url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-        procs = processes(clock_env(url, smtp[0], sms[0]))
-        procs.worker()
-        procs.worker()
-        procs.beat()
+        procs = processes(clock_env(url, smtp[0], sms[0])).start_clock(workers=2)
         wait_until(lambda: smtp[1].count() > 100, 120, procs, "the batch to be under way")
         proxy.outage(seconds=4)
         wait_until(lambda: progress(pg_store).done, 300, procs, "every timer and message")
@@ -103,10 +93,7 @@ def test_two_beats_started_by_mistake_fire_no_timer_twice(
     pg_store: Store, broker: redis.Redis, smtp: Smtp, sms: Sms, processes: MakeProcesses
 ) -> None:
     seed_due_cases(pg_store, 300)
-    procs = processes(clock_env(pg_store.url, smtp[0], sms[0]))
-    procs.worker()
-    procs.worker()
-    procs.beat()
+    procs = processes(clock_env(pg_store.url, smtp[0], sms[0])).start_clock(workers=2)
     procs.beat()
     wait_until(lambda: progress(pg_store).done, 300, procs, "every timer and message")
     _assert_exactly_once(pg_store, smtp, sms)
