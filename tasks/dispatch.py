@@ -29,13 +29,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 import states
+from tasks.directory import Directory
 from tasks.errors import PermanentDeliveryError, TemporaryDeliveryError
 from tasks.sinks import Outgoing, Receipt, Sink
 from tasks.templates import PACKAGE_TEMPLATES, Renderer
 from workflow.commands import FireEvent
 from workflow.engine import Engine
 from workflow.errors import NotAllowed
-from workflow.schema import outbox, parties, users
+from workflow.schema import outbox
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,12 @@ class Dispatcher:
         claimed = self.claim(limit)
         if not claimed:
             return result
+        with self.engine.store.reading() as conn:
+            directory = Directory.load(conn, (row.recipient for row in claimed))
         by_case: dict[int, list[_Outcome]] = defaultdict(list)
         try:
             for row in claimed:
-                by_case[row.case_id].append(self._send(row))
+                by_case[row.case_id].append(self._send(row, directory))
         finally:
             for sink in self.sinks.values():
                 sink.close()
@@ -127,9 +130,10 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ sending
 
-    def _send(self, row: Any) -> _Outcome:
+    def _send(self, row: Any, directory: Directory) -> _Outcome:
         try:
-            receipts = [self._deliver(message) for message in self._messages(row)]
+            messages = self._messages(row, directory)
+            receipts = [self._deliver(message) for message in messages]
         except PermanentDeliveryError as exc:
             return _Outcome(row, "failed", str(exc))
         except TemporaryDeliveryError as exc:
@@ -143,9 +147,9 @@ class Dispatcher:
             raise TemporaryDeliveryError(f"no {message.channel} sink is configured")
         return sink.send(message)
 
-    def _messages(self, row: Any) -> list[Outgoing]:
+    def _messages(self, row: Any, directory: Directory) -> list[Outgoing]:
         context = json.loads(row.context)
-        contacts = self._contacts(row)
+        contacts = _contacts(row, directory)
         if not contacts:
             raise PermanentDeliveryError(f"no contact on file for {row.recipient}")
         messages = []
@@ -156,23 +160,6 @@ class Dispatcher:
             key = row.key if not suffix else f"{row.key}:{suffix}"
             messages.append(Outgoing(key, channel, address, subject, body))
         return messages
-
-    def _contacts(self, row: Any) -> list[tuple[str, str, str, str, str]]:
-        """(key suffix, name, channel, address, language) of everyone behind a recipient."""
-        kind, _, ident = row.recipient.partition(":")
-        with self.engine.store.reading() as conn:
-            if kind == "party":
-                party = conn.execute(sa.select(parties).where(parties.c.id == int(ident))).first()
-                name = party.name if party is not None else ""
-                return [("", name, row.channel, row.address, row.language)]
-            officials = _officials(conn, kind, ident)
-        contacts = []
-        for user in officials:
-            channel, address = _reach(user)
-            if address:
-                suffix = user.id if len(officials) > 1 else ""
-                contacts.append((suffix, user.name, channel, address, user.language))
-        return contacts
 
     def _template_context(
         self, row: Any, context: Mapping[str, Any], name: str, language: str
@@ -273,17 +260,20 @@ class Dispatcher:
             log.warning("case %s: delivery receipts not recorded: %s", case_id, exc)
 
 
-def _officials(conn: Connection, kind: str, ident: str) -> list[Any]:
-    """The active users behind `mediator:med-7`, `coordinator:<centre>`, `supervisor:<region>`."""
-    query = sa.select(users).where(users.c.active.is_(True))
-    by_id = conn.execute(query.where(users.c.id == ident)).all()
-    if by_id:
-        return list(by_id)
-    if kind == "coordinator":
-        return list(conn.execute(query.where(users.c.role == kind, users.c.centre == ident)))
-    if kind == "supervisor":
-        return list(conn.execute(query.where(users.c.role == kind, users.c.region == ident)))
-    return []
+def _contacts(row: Any, directory: Directory) -> list[tuple[str, str, str, str, str]]:
+    """(key suffix, name, channel, address, language) of everyone behind a recipient."""
+    kind, _, ident = row.recipient.partition(":")
+    if kind == "party":
+        name = directory.party_names.get(int(ident), "")
+        return [("", name, row.channel, row.address, row.language)]
+    officials = directory.officials(kind, ident)
+    contacts = []
+    for user in officials:
+        channel, address = _reach(user)
+        if address:
+            suffix = user.id if len(officials) > 1 else ""
+            contacts.append((suffix, user.name, channel, address, user.language))
+    return contacts
 
 
 def _reach(user: Any) -> tuple[str, str]:

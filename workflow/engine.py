@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -36,6 +35,7 @@ from workflow.commands import (
     OpenCase,
     PartyInput,
 )
+from workflow.contacts import EMAIL, PHONE
 from workflow.errors import (
     ConcurrentUpdate,
     Conflict,
@@ -54,8 +54,6 @@ from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_d
 
 T = TypeVar("T")
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+7\d{10}$")
 _OFFICIALS = ("mediator", "bailiff", "court", "coordinator")
 OFFICIAL_ID_LENGTH = 80  # cases.mediator / bailiff / court
 
@@ -548,9 +546,9 @@ def _check_party(where: str, party: PartyInput) -> None:
         raise InvalidField(f"{where}.role", f"{party.role!r} is not one of {sorted(PARTY_ROLES)}")
     _require_text(f"{where}.name", party.name, 200)
     identifiers.validate(party.iin_bin, f"{where}.iin_bin")
-    if party.email is not None and not _EMAIL.match(party.email):
+    if party.email is not None and not EMAIL.match(party.email):
         raise InvalidField(f"{where}.email", f"{party.email!r} is not an e-mail address")
-    if party.phone is not None and not _PHONE.match(party.phone):
+    if party.phone is not None and not PHONE.match(party.phone):
         raise InvalidField(f"{where}.phone", f"{party.phone!r} must look like +7XXXXXXXXXX")
     if party.language not in LANGUAGES:
         raise InvalidField(f"{where}.language", f"{party.language!r} is not one of kk, ru, en")

@@ -67,11 +67,11 @@ class Progress:
 
 
 def progress(store: Store) -> Progress:
+    """Timers due by now (the real clock) and fired; messages written and settled."""
+    due = sa.select(sa.func.count()).select_from(timers).where(timers.c.due_at <= datetime.now(UTC))
     with store.reading() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(timers)).scalar_one()
-        fired = conn.execute(
-            sa.select(sa.func.count()).select_from(timers).where(timers.c.fired_at.is_not(None))
-        ).scalar_one()
+        total = conn.execute(due).scalar_one()
+        fired = conn.execute(due.where(timers.c.fired_at.is_not(None))).scalar_one()
         events = conn.execute(
             sa.select(sa.func.count())
             .select_from(audit_events)
