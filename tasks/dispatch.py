@@ -6,8 +6,9 @@ nothing: when the lease ends another worker claims the rows again and sends them
 same key (which a sink that honours it delivers once). Settling a row is fenced by the
 attempt number it was claimed with, so a late worker cannot overwrite a newer claim.
 
-Final outcomes (sent, or failed for good) go into the case's history as one
-`record_delivery` event per case and batch, in the same transaction as the outbox rows.
+Final outcomes (sent, or failed for good) of notices to parties go into the case's
+history as one `record_delivery` event per case and batch, in the same transaction as
+the outbox rows; notifications to officials keep their receipt on the outbox row.
 A temporary failure is retried with exponential backoff; after `max_attempts` the message
 is marked failed with its reason, visible to an operator, and nothing else waits for it.
 """
@@ -95,15 +96,12 @@ class Dispatcher:
             return result
         with self.engine.store.reading() as conn:
             directory = Directory.load(conn, (row.recipient for row in claimed))
-        by_case: dict[int, list[_Outcome]] = defaultdict(list)
         try:
-            for row in claimed:
-                by_case[row.case_id].append(self._send(row, directory))
+            outcomes = [self._send(row, directory) for row in claimed]
         finally:
             for sink in self.sinks.values():
                 sink.close()
-        for case_id, outcomes in by_case.items():
-            self._settle(case_id, outcomes, result)
+        self._settle_all(outcomes, result)
         return result
 
     def claim(self, limit: int) -> list[Any]:
@@ -199,33 +197,58 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ settling
 
-    def _settle(self, case_id: int, outcomes: list[_Outcome], result: DispatchResult) -> None:
+    def _settle_all(self, outcomes: list[_Outcome], result: DispatchResult) -> None:
+        """Notices to parties enter their case's history; the rest are settled in bulk.
+
+        The law counts a notice to a party where its delivery is recorded, so each case
+        with such outcomes gets one `record_delivery` event (its own transaction).
+        Notifications to officials are operational: their outbox rows keep the receipt
+        or the error, visible in `tatulasu outbox list`, without a history event.
+        """
+        by_case: dict[int, list[_Outcome]] = defaultdict(list)
+        internal: list[_Outcome] = []
+        for outcome in outcomes:
+            if outcome.row.recipient.startswith("party:"):
+                by_case[outcome.row.case_id].append(outcome)
+            else:
+                internal.append(outcome)
+        if internal:
+            with self.engine.store.transaction() as conn:
+                self._mark_all(conn, internal, result)
+        for case_id, case_outcomes in by_case.items():
+            with self.engine.store.transaction() as conn:
+                self.engine.lock(conn, case_id)
+                receipts = self._mark_all(conn, case_outcomes, result)
+                if receipts:
+                    self._record(conn, case_id, receipts)
+
+    def _mark_all(
+        self, conn: Connection, outcomes: list[_Outcome], result: DispatchResult
+    ) -> list[dict[str, str]]:
+        """Settle rows still leased to us; the receipts of their final outcomes."""
         now = self.engine.clock.now()
-        with self.engine.store.transaction() as conn:
-            self.engine.lock(conn, case_id)
-            receipts = []
-            for outcome in outcomes:
-                if not self._mark(conn, outcome, now):
-                    result.lost_lease += 1
-                    continue
-                if outcome.status == "retry":
-                    result.retried += 1
-                    continue
-                if outcome.status == "sent":
-                    result.sent += 1
-                else:
-                    result.failed += 1
-                    result.errors.append(f"{outcome.row.key}: {outcome.detail}")
-                receipts.append(
-                    {
-                        "key": outcome.row.key,
-                        "channel": outcome.row.channel,
-                        "status": "delivered" if outcome.status == "sent" else "failed",
-                        "reference": outcome.detail[:500],
-                    }
-                )
-            if receipts:
-                self._record(conn, case_id, receipts)
+        receipts = []
+        for outcome in outcomes:
+            if not self._mark(conn, outcome, now):
+                result.lost_lease += 1
+                continue
+            if outcome.status == "retry":
+                result.retried += 1
+                continue
+            if outcome.status == "sent":
+                result.sent += 1
+            else:
+                result.failed += 1
+                result.errors.append(f"{outcome.row.key}: {outcome.detail}")
+            receipts.append(
+                {
+                    "key": outcome.row.key,
+                    "channel": outcome.row.channel,
+                    "status": "delivered" if outcome.status == "sent" else "failed",
+                    "reference": outcome.detail[:500],
+                }
+            )
+        return receipts
 
     def _mark(self, conn: Connection, outcome: _Outcome, now: datetime) -> bool:
         row = outcome.row

@@ -71,12 +71,13 @@ def fire_one(engine: Engine, timer_id: int, case_id: int) -> bool:
         if not engine.lock(conn, case_id, skip_locked=True):
             return False
         timer = conn.execute(
-            sa.select(timers).where(timers.c.id == timer_id, timers.c.fired_at.is_(None))
+            timers.update()
+            .where(timers.c.id == timer_id, timers.c.fired_at.is_(None))
+            .values(fired_at=engine.clock.now())
+            .returning(timers.c.event, timers.c.payload, timers.c.notify)
         ).first()
         if timer is None:
             return False
-        now = engine.clock.now()
-        conn.execute(timers.update().where(timers.c.id == timer_id).values(fired_at=now))
         engine.apply(
             conn,
             FireEvent(

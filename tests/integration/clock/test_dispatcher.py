@@ -70,7 +70,11 @@ def test_messages_are_sent_once_and_receipts_enter_the_history(
     receipts = json.loads(last.payload)["deliveries"]
     assert {r["status"] for r in receipts} == {"delivered"}
     assert all(r["reference"].startswith(("smtp 250", "sms 200")) for r in receipts)
-    assert sorted(r["key"] for r in receipts) == sorted(m.key for m in desk.outbox(case_id))
+    to_parties = [m for m in desk.outbox(case_id) if m.recipient.startswith("party:")]
+    assert sorted(r["key"] for r in receipts) == sorted(m.key for m in to_parties)
+    official = next(m for m in desk.outbox(case_id) if m.recipient.startswith("coordinator:"))
+    assert official.receipt.startswith("smtp 250")  # kept on the outbox row, not in history
+    assert [r.event for r in desk.history(case_id)].count("record_delivery") == 1
 
 
 def test_the_recipients_language_picks_the_template(
