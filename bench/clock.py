@@ -50,6 +50,7 @@ def clock_processes(url: str, workers: int, smtp_port: int, sms_url: str) -> Ite
     env.update(
         TATULASU_DATABASE_URL=url,
         TATULASU_BROKER_URL=REDIS_URL,
+        TATULASU_QUEUE=f"tatulasu-bench-{os.getpid()}-{time.monotonic_ns()}",
         TATULASU_SWEEP_INTERVAL_SECONDS=str(INTERVAL),
         TATULASU_SMTP_HOST="127.0.0.1",
         TATULASU_SMTP_PORT=str(smtp_port),
@@ -257,7 +258,12 @@ def lag(n_cases: int, spread_seconds: float) -> tuple[float, float]:
         recreate_database(name, create=False)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that `finally` stops the workers and drops databases
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parser(__doc__ or "").parse_args()
     if not reachable():
         print("PostgreSQL is unreachable: the clock benchmark needs it")

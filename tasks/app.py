@@ -42,6 +42,7 @@ RETRY_ON_STORE_ERRORS: dict[str, Any] = {
 @dataclass(frozen=True)
 class ClockConfig:
     broker_url: str = "redis://127.0.0.1:6379/0"
+    queue: str = "tatulasu"
     sweep_interval_seconds: float = 5.0
     batch: int = 200
 
@@ -107,7 +108,7 @@ def create_app(config: ClockConfig, runtime: Runtime) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
-        task_default_queue="tatulasu",
+        task_default_queue=config.queue,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 300},
         worker_hijack_root_logger=False,

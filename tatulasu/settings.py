@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     extra_days_off: DateList = []
     extra_working_days: DateList = []
     sweep_interval_seconds: float = 5.0
+    # The Celery queue: deployments (or test runs) sharing one Redis keep apart by name.
+    queue: str = "tatulasu"
     sweep_batch: int = 200
     # Notifications: an SMTP server for e-mail, an HTTP gateway for SMS.
     smtp_host: str | None = None

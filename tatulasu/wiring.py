@@ -67,6 +67,7 @@ def celery_app(settings: Settings) -> Celery:
     """The Celery app of a scaled-out deployment (workers build their engine after the fork)."""
     config = ClockConfig(
         broker_url=settings.effective_broker_url,
+        queue=settings.queue,
         sweep_interval_seconds=settings.sweep_interval_seconds,
         batch=settings.sweep_batch,
     )

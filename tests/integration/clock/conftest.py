@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,8 @@ def clock_env(database_url: str, smtp_port: int, sms_url: str, **extra: str) -> 
     env.update(
         TATULASU_DATABASE_URL=database_url,
         TATULASU_BROKER_URL=REDIS_URL,
+        # A queue of its own: workers left over from an interrupted run cannot take its tasks.
+        TATULASU_QUEUE=f"tatulasu-test-{uuid.uuid4().hex[:8]}",
         TATULASU_SWEEP_INTERVAL_SECONDS="1",
         TATULASU_SWEEP_BATCH="100",
         TATULASU_SMTP_HOST="127.0.0.1",
