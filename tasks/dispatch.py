@@ -217,10 +217,10 @@ class Dispatcher:
                 self._mark_all(conn, internal, result)
         for case_id, case_outcomes in by_case.items():
             with self.engine.store.transaction() as conn:
-                self.engine.lock(conn, case_id)
+                case = self.engine.lock(conn, case_id)
                 receipts = self._mark_all(conn, case_outcomes, result)
-                if receipts:
-                    self._record(conn, case_id, receipts)
+                if receipts and case is not None:
+                    self._record(conn, case, receipts)
 
     def _mark_all(
         self, conn: Connection, outcomes: list[_Outcome], result: DispatchResult
@@ -267,20 +267,21 @@ class Dispatcher:
             }
         return conn.execute(fenced.values(**values)).rowcount == 1
 
-    def _record(self, conn: Connection, case_id: int, receipts: list[dict[str, str]]) -> None:
+    def _record(self, conn: Connection, case: Any, receipts: list[dict[str, str]]) -> None:
         try:
             self.engine.apply(
                 conn,
                 FireEvent(
-                    case_id=case_id,
+                    case_id=case.id,
                     event="record_delivery",
                     actor="system",
                     role="system",
                     payload={"deliveries": receipts},
                 ),
+                locked=case,
             )
         except NotAllowed as exc:  # a lifecycle version without delivery receipts
-            log.warning("case %s: delivery receipts not recorded: %s", case_id, exc)
+            log.warning("case %s: delivery receipts not recorded: %s", case.id, exc)
 
 
 def _contacts(row: Any, directory: Directory) -> list[tuple[str, str, str, str, str]]:

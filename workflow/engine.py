@@ -93,15 +93,17 @@ class Engine:
             rules = self._rules.setdefault(version, Rules(states.get(version)))
         return rules
 
-    def lock(self, conn: Connection, case_id: int, skip_locked: bool = False) -> bool:
-        """Lock a case row for the rest of the transaction (False: another holds it).
+    def lock(self, conn: Connection, case_id: int, skip_locked: bool = False) -> Any | None:
+        """Lock a case row for the rest of the transaction; the row, or None if another
+        transaction holds it (with `skip_locked`) or there is no such case.
 
         The timer sweep and the dispatcher take this lock before touching a case's timers
         or outbox rows: the same order as an ordinary event (case first), so they never
         deadlock with users. On SQLite the transaction's write lock already covers it.
+        The row can be handed to `apply`, which then does not read it again.
         """
-        query = sa.select(cases.c.id).where(cases.c.id == case_id)
-        return conn.execute(query.with_for_update(skip_locked=skip_locked)).first() is not None
+        query = _SELECT_CASE.with_for_update(skip_locked=skip_locked)
+        return conn.execute(query, {"case_id": case_id}).first()
 
     # ------------------------------------------------------------------ commands
 
@@ -138,10 +140,17 @@ class Engine:
 
     # ------------------------------------------------------------------ firing
 
-    def apply(self, conn: Connection, cmd: FireEvent) -> EventApplied:
-        """Apply `cmd` inside the caller's transaction (the timer sweep uses this too)."""
+    def apply(self, conn: Connection, cmd: FireEvent, locked: Any | None = None) -> EventApplied:
+        """Apply `cmd` inside the caller's transaction (the timer sweep uses this too).
+
+        `locked` is the case row the caller read with `lock` in this transaction.
+        """
         now = self.clock.now()
-        row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+        row = (
+            locked
+            if locked is not None
+            else conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+        )
         if row is None:
             raise NotFound("case", cmd.case_id)
         if cmd.expected_version is not None and row.version != cmd.expected_version:

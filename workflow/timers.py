@@ -68,7 +68,8 @@ def sweep(engine: Engine, limit: int = 200) -> SweepResult:
 def fire_one(engine: Engine, timer_id: int, case_id: int) -> bool:
     """Fire one timer if it is still open; False if another sweeper has it or had it."""
     with engine.store.transaction() as conn:
-        if not engine.lock(conn, case_id, skip_locked=True):
+        case = engine.lock(conn, case_id, skip_locked=True)
+        if case is None:
             return False
         timer = conn.execute(
             timers.update()
@@ -88,6 +89,7 @@ def fire_one(engine: Engine, timer_id: int, case_id: int) -> bool:
                 payload=json.loads(timer.payload),
                 notify=tuple(n for n in timer.notify.split(",") if n),
             ),
+            locked=case,
         )
         return True
 
