@@ -35,7 +35,7 @@ def create_app(app: App) -> FastAPI:
     api.state.tatulasu = app
     registry, latency = metrics.registry_for(app.store)
     api.state.metrics = registry
-    api.middleware("http")(metrics.timing(latency))
+    api.add_middleware(metrics.Timing, latency=latency)
     problems.install(api)
     for module in (cases, events, referrals, audit, reports, health):
         api.include_router(module.router)
