@@ -86,12 +86,22 @@ def clock_processes(url: str, workers: int, smtp_port: int, sms_url: str) -> Ite
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _wait(store: Store, timeout: float) -> None:
+def _wait(store: Store, timeout: float, term: str | None = None, count: int = 0) -> None:
+    """Until every due timer fired and every message settled (and `count` timers of
+    `term` fired, for timers that fall due during the run)."""
     deadline = time.monotonic() + timeout
-    while not progress(store).done:
+    while not (progress(store).done and _fired(store, term) >= count):
         if time.monotonic() > deadline:
             raise RuntimeError(f"not done in {timeout} s: {progress(store)}")
         time.sleep(0.25)
+
+
+def _fired(store: Store, term: str | None) -> int:
+    if term is None:
+        return 0
+    query = sa.select(sa.func.count()).where(timers.c.term == term, timers.c.fired_at.is_not(None))
+    with store.reading() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def direct_rate(store: Store, n_events: int) -> float:
@@ -243,7 +253,7 @@ def lag(n_cases: int, spread_seconds: float) -> tuple[float, float]:
             sms_gateway() as (url, _sms),
             clock_processes(store.url, 2, port, url),
         ):
-            _wait(store, timeout=spread_seconds + 300)
+            _wait(store, timeout=spread_seconds + 300, term="lag", count=n_cases)
         with store.reading() as conn:
             rows = conn.execute(
                 sa.select(timers.c.due_at, sa.func.max(outbox.c.sent_at))
@@ -267,7 +277,7 @@ def main() -> None:
     args = parser(__doc__ or "").parse_args()
     if not reachable():
         print("PostgreSQL is unreachable: the clock benchmark needs it")
-        raise SystemExit(2)
+        raise SystemExit(3)
     n_cases, n_direct = (60, 300) if args.quick else (1000, 3000)
     small, large = (1_000, 20_000) if args.quick else (10_000, 1_000_000)
     rows = []

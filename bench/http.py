@@ -211,7 +211,7 @@ def main() -> None:
     args = parser(__doc__ or "").parse_args()
     if not reachable():
         print("PostgreSQL is unreachable: the HTTP benchmark needs it")
-        raise SystemExit(2)
+        raise SystemExit(3)
     seconds = 3 if args.quick else 15
     print_table("HTTP: firing events through uvicorn", http_fire(seconds), "reference")
     n_cases = 2_000 if args.quick else 100_000

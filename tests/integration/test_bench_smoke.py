@@ -17,13 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = 3
 
 
-def run_bench(name: str) -> subprocess.CompletedProcess[str]:
+def run_bench(name: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", f"bench.{name}", "--quick"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=timeout,
     )
 
 
@@ -41,8 +41,9 @@ def test_benchmark_runs_quick_and_prints_its_table(name: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_postgres_benchmark_runs_quick_or_says_the_server_is_unreachable() -> None:
-    done = run_bench("postgres")
+@pytest.mark.parametrize("name", ["postgres", "clock", "http"])
+def test_server_benchmarks_run_quick_or_say_the_server_is_unreachable(name: str) -> None:
+    done = run_bench(name, timeout=600)
     if done.returncode == UNREACHABLE:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL unreachable under CI: {done.stderr}")
