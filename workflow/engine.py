@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -22,46 +22,43 @@ from sqlalchemy.engine import Connection
 
 import states
 from states import Lifecycle
-from states.vocabulary import PROCEDURES
 from workflow import identifiers
 from workflow.audit import GENESIS, canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
 from workflow.commands import (
-    LANGUAGES,
-    PARTY_ROLES,
     EventApplied,
     FireEvent,
     OpenCase,
-    PartyInput,
 )
-from workflow.contacts import EMAIL, PHONE
 from workflow.errors import (
     ConcurrentUpdate,
     Conflict,
-    DuplicateCase,
     IdempotencyKeyReused,
     InvalidField,
     NotFound,
     StaleVersion,
     StoreError,
 )
-from workflow.regions import REGIONS
+from workflow.opening import (
+    check_opening,
+    default_procedure,
+    origin_of,
+    refuse_duplicate,
+)
+from workflow.outbox import write_outbox
 from workflow.rules import Decision, Facts, Rules, facts_of, validate_payload
-from workflow.schema import audit_events, cases, idempotency_keys, outbox, parties, timers
+from workflow.schema import audit_events, cases, idempotency_keys, parties, timers
 from workflow.store import Store, translate_errors, utc
 from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_due
 
 T = TypeVar("T")
 
-_OFFICIALS = ("mediator", "bailiff", "court", "coordinator")
 OFFICIAL_ID_LENGTH = 80  # cases.mediator / bailiff / court
 
 _SELECT_CASE = sa.select(cases).where(cases.c.id == sa.bindparam("case_id"))
-_SELECT_PARTIES = sa.select(parties).where(parties.c.case_id == sa.bindparam("case_id"))
 _INSERT_AUDIT = audit_events.insert()
 _INSERT_TIMERS = timers.insert()
-_INSERT_OUTBOX = outbox.insert()
 _DELETE_OPEN_TIMERS = timers.delete().where(
     timers.c.case_id == sa.bindparam("case_id"), timers.c.fired_at.is_(None)
 )
@@ -192,7 +189,7 @@ class Engine:
                 conn.execute(_INSERT_TIMERS, [t.row(row.id) for t in planned])
         recipients = (*decision.event.notify, *cmd.notify)
         if recipients:
-            self._write_outbox(
+            write_outbox(
                 conn,
                 {**row._mapping, **values},
                 seq,
@@ -296,77 +293,6 @@ class Engine:
             }
         raise AssertionError(f"effect {effect!r} is in the vocabulary but not implemented")
 
-    # ------------------------------------------------------------------ outbox
-
-    def _write_outbox(
-        self,
-        conn: Connection,
-        case: Mapping[str, Any],
-        seq: int,
-        event: str,
-        from_state: str,
-        payload: Mapping[str, str],
-        recipients: Iterable[str],
-        now: datetime,
-    ) -> None:
-        wanted = list(dict.fromkeys(recipients))
-        if not wanted:
-            return
-        context = canonical_json(
-            {
-                "case_id": case["id"],
-                "centre": case["centre"],
-                "event": event,
-                "from": from_state,
-                "to": case["state"],
-                "at": format_instant(now),
-                **{k: v for k, v in payload.items() if k in ("reason", "term", "due_at")},
-            }
-        )
-        rows = []
-        for kind in wanted:
-            for recipient, channel, address, language in self._addresses(conn, case, kind):
-                rows.append(
-                    {
-                        "key": f"{case['id']}:{seq}:{recipient}",
-                        "case_id": case["id"],
-                        "seq": seq,
-                        "event": event,
-                        "recipient": recipient,
-                        "channel": channel,
-                        "address": address,
-                        "language": language,
-                        "template": event,
-                        "context": context,
-                        "status": "pending",
-                        "attempts": 0,
-                        "created_at": now,
-                        "next_attempt_at": now,
-                    }
-                )
-        if rows:
-            conn.execute(_INSERT_OUTBOX, rows)
-
-    @staticmethod
-    def _addresses(
-        conn: Connection, case: Mapping[str, Any], kind: str
-    ) -> list[tuple[str, str, str | None, str]]:
-        """(recipient, channel, address, language) for one kind of recipient."""
-        if kind == "party":
-            found = []
-            for p in conn.execute(_SELECT_PARTIES, {"case_id": case["id"]}):
-                if p.email:
-                    found.append((f"party:{p.id}", "email", p.email, p.language))
-                elif p.phone:
-                    found.append((f"party:{p.id}", "sms", p.phone, p.language))
-            return found
-        if kind == "supervisor":
-            return [(f"supervisor:{case['region']}", "user", None, case["language"])]
-        who = case.get(kind)
-        if kind == "coordinator" and not who:
-            return [(f"coordinator:{case['centre']}", "user", None, case["language"])]
-        return [(f"{kind}:{who}", "user", None, case["language"])] if who else []
-
     # ------------------------------------------------------------------ opening
 
     def _check_opening(self, cmd: OpenCase, lc: Lifecycle) -> Decision:
@@ -374,33 +300,9 @@ class Engine:
             raise InvalidField(
                 "event", f"{cmd.event!r} does not open a case; use {', '.join(lc.opening_events())}"
             )
-        facts = Facts(lc.initial, _origin(cmd), None, None, 0, 0, False)
+        facts = Facts(lc.initial, origin_of(cmd), None, None, 0, 0, False)
         decision = self.rules(lc.version).decide(facts, cmd.event, cmd.role)
-        if cmd.region not in REGIONS:
-            raise InvalidField("region", f"{cmd.region!r} is not one of {', '.join(REGIONS)}")
-        _require_text("centre", cmd.centre, 80)
-        _require_text("actor", cmd.actor, 80)
-        if len(cmd.subject) > 200:
-            raise InvalidField("subject", "is longer than 200 characters")
-        if cmd.language not in LANGUAGES:
-            raise InvalidField("language", f"{cmd.language!r} is not one of kk, ru, en")
-        if cmd.procedure is not None and cmd.procedure not in PROCEDURES:
-            raise InvalidField("procedure", f"{cmd.procedure!r} is not one of {sorted(PROCEDURES)}")
-        if not cmd.parties:
-            raise InvalidField("parties", "at least one party is required")
-        seen: set[str] = set()
-        for i, party in enumerate(cmd.parties):
-            _check_party(f"parties[{i}]", party)
-            if party.iin_bin in seen:
-                raise InvalidField(f"parties[{i}].iin_bin", f"{party.iin_bin} appears twice")
-            seen.add(party.iin_bin)
-        if cmd.event == "refer_enforcement":
-            _require_text("enforcement_proceeding", cmd.enforcement_proceeding or "", 40)
-            roles = {p.role for p in cmd.parties}
-            if not {"debtor", "creditor"} <= roles:
-                raise InvalidField(
-                    "parties", "an enforcement referral needs a debtor and a creditor"
-                )
+        check_opening(cmd)
         return decision
 
     def _open(
@@ -408,11 +310,11 @@ class Engine:
     ) -> EventApplied:
         now = self.clock.now()
         if cmd.enforcement_proceeding:
-            _refuse_duplicate(conn, lc, cmd.enforcement_proceeding)
-        origin = _origin(cmd)
+            refuse_duplicate(conn, lc, cmd.enforcement_proceeding)
+        origin = origin_of(cmd)
         fields = {
             "origin": origin,
-            "procedure": cmd.procedure or _default_procedure(cmd.event),
+            "procedure": cmd.procedure or default_procedure(cmd.event),
             "region": cmd.region,
             "centre": cmd.centre.strip(),
             "language": cmd.language,
@@ -465,7 +367,7 @@ class Engine:
         if planned:
             conn.execute(_INSERT_TIMERS, [t.row(case_id) for t in planned])
         case = {"id": case_id, "state": decision.to_state, **fields, **values}
-        self._write_outbox(conn, case, 1, cmd.event, lc.initial, {}, decision.event.notify, now)
+        write_outbox(conn, case, 1, cmd.event, lc.initial, {}, decision.event.notify, now)
         return _applied(record, values.get("term_due_at"))
 
     # ------------------------------------------------------------------ idempotency
@@ -526,59 +428,6 @@ def _replay(prior: Any, key: str, request_hash: str) -> EventApplied:
     if prior.request_hash != request_hash:
         raise IdempotencyKeyReused(key)
     return EventApplied(**json.loads(prior.result))
-
-
-def _origin(cmd: OpenCase) -> str:
-    if cmd.event == "refer_enforcement":
-        return "bailiff"
-    if cmd.event == "court_refer":
-        return "court"
-    return "party" if cmd.role == "party" else "centre"
-
-
-def _default_procedure(event: str) -> str:
-    return {
-        "refer_enforcement": "enforcement_reconciliation",
-        "court_refer": "court_conciliation",
-    }.get(event, "mediation_professional")
-
-
-def _require_text(field: str, value: str, limit: int) -> None:
-    if not value or not value.strip():
-        raise InvalidField(field, "is required")
-    if len(value) > limit:
-        raise InvalidField(field, f"is longer than {limit} characters")
-
-
-def _check_party(where: str, party: PartyInput) -> None:
-    if party.role not in PARTY_ROLES:
-        raise InvalidField(f"{where}.role", f"{party.role!r} is not one of {sorted(PARTY_ROLES)}")
-    _require_text(f"{where}.name", party.name, 200)
-    identifiers.validate(party.iin_bin, f"{where}.iin_bin")
-    if party.email is not None and not EMAIL.match(party.email):
-        raise InvalidField(f"{where}.email", f"{party.email!r} is not an e-mail address")
-    if party.phone is not None and not PHONE.match(party.phone):
-        raise InvalidField(f"{where}.phone", f"{party.phone!r} must look like +7XXXXXXXXXX")
-    if party.language not in LANGUAGES:
-        raise InvalidField(f"{where}.language", f"{party.language!r} is not one of kk, ru, en")
-
-
-def _refuse_duplicate(conn: Connection, lc: Lifecycle, proceeding: str) -> None:
-    if conn.dialect.name == "postgresql":
-        # Without it, concurrent referrals of one proceeding all see no twin at READ
-        # COMMITTED and all open; the lock (held to commit) makes them check one by one.
-        conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"enforcement_proceeding:{proceeding}"},
-        )
-    open_states = [s for s, spec in lc.states.items() if not spec.terminal]
-    twin = conn.execute(
-        sa.select(cases.c.id).where(
-            cases.c.enforcement_proceeding == proceeding, cases.c.state.in_(open_states)
-        )
-    ).first()
-    if twin is not None:
-        raise DuplicateCase("enforcement_proceeding", proceeding, twin.id)
 
 
 __all__ = ["Engine", "translate_errors"]

@@ -1,0 +1,101 @@
+"""The checks a referral must pass before a case is opened, and what it implies.
+
+Every field is checked before anything is written, each refusal naming its field: the
+region among Kazakhstan's twenty, the parties (role, name, IIN/BIN with its check digit,
+contacts), and for a bailiff's referral the proceeding, its debtor and its creditor. An
+enforcement proceeding may have only one open case.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states import Lifecycle
+from states.vocabulary import PROCEDURES
+from workflow import identifiers
+from workflow.commands import LANGUAGES, PARTY_ROLES, OpenCase, PartyInput
+from workflow.contacts import EMAIL, PHONE
+from workflow.errors import DuplicateCase, InvalidField
+from workflow.regions import REGIONS
+from workflow.schema import cases
+
+
+def check_opening(cmd: OpenCase) -> None:
+    """Refuse, naming the field, a referral whose content is wrong."""
+    if cmd.region not in REGIONS:
+        raise InvalidField("region", f"{cmd.region!r} is not one of {', '.join(REGIONS)}")
+    require_text("centre", cmd.centre, 80)
+    require_text("actor", cmd.actor, 80)
+    if len(cmd.subject) > 200:
+        raise InvalidField("subject", "is longer than 200 characters")
+    if cmd.language not in LANGUAGES:
+        raise InvalidField("language", f"{cmd.language!r} is not one of kk, ru, en")
+    if cmd.procedure is not None and cmd.procedure not in PROCEDURES:
+        raise InvalidField("procedure", f"{cmd.procedure!r} is not one of {sorted(PROCEDURES)}")
+    if not cmd.parties:
+        raise InvalidField("parties", "at least one party is required")
+    seen: set[str] = set()
+    for i, party in enumerate(cmd.parties):
+        check_party(f"parties[{i}]", party)
+        if party.iin_bin in seen:
+            raise InvalidField(f"parties[{i}].iin_bin", f"{party.iin_bin} appears twice")
+        seen.add(party.iin_bin)
+    if cmd.event == "refer_enforcement":
+        require_text("enforcement_proceeding", cmd.enforcement_proceeding or "", 40)
+        roles = {p.role for p in cmd.parties}
+        if not {"debtor", "creditor"} <= roles:
+            raise InvalidField("parties", "an enforcement referral needs a debtor and a creditor")
+
+
+def origin_of(cmd: OpenCase) -> str:
+    if cmd.event == "refer_enforcement":
+        return "bailiff"
+    if cmd.event == "court_refer":
+        return "court"
+    return "party" if cmd.role == "party" else "centre"
+
+
+def default_procedure(event: str) -> str:
+    return {
+        "refer_enforcement": "enforcement_reconciliation",
+        "court_refer": "court_conciliation",
+    }.get(event, "mediation_professional")
+
+
+def require_text(field: str, value: str, limit: int) -> None:
+    if not value or not value.strip():
+        raise InvalidField(field, "is required")
+    if len(value) > limit:
+        raise InvalidField(field, f"is longer than {limit} characters")
+
+
+def check_party(where: str, party: PartyInput) -> None:
+    if party.role not in PARTY_ROLES:
+        raise InvalidField(f"{where}.role", f"{party.role!r} is not one of {sorted(PARTY_ROLES)}")
+    require_text(f"{where}.name", party.name, 200)
+    identifiers.validate(party.iin_bin, f"{where}.iin_bin")
+    if party.email is not None and not EMAIL.match(party.email):
+        raise InvalidField(f"{where}.email", f"{party.email!r} is not an e-mail address")
+    if party.phone is not None and not PHONE.match(party.phone):
+        raise InvalidField(f"{where}.phone", f"{party.phone!r} must look like +7XXXXXXXXXX")
+    if party.language not in LANGUAGES:
+        raise InvalidField(f"{where}.language", f"{party.language!r} is not one of kk, ru, en")
+
+
+def refuse_duplicate(conn: Connection, lc: Lifecycle, proceeding: str) -> None:
+    if conn.dialect.name == "postgresql":
+        # Without it, concurrent referrals of one proceeding all see no twin at READ
+        # COMMITTED and all open; the lock (held to commit) makes them check one by one.
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"enforcement_proceeding:{proceeding}"},
+        )
+    open_states = [s for s, spec in lc.states.items() if not spec.terminal]
+    twin = conn.execute(
+        sa.select(cases.c.id).where(
+            cases.c.enforcement_proceeding == proceeding, cases.c.state.in_(open_states)
+        )
+    ).first()
+    if twin is not None:
+        raise DuplicateCase("enforcement_proceeding", proceeding, twin.id)
