@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 import typer
 
 import states
@@ -28,7 +29,7 @@ from tatulasu.options import (
     opened,
 )
 from tatulasu.parsing import local_midnight, parse_day, parse_fields, parse_party
-from workflow import audit, queries, timers
+from workflow import audit, queries, search, timers
 from workflow.commands import FireEvent, OpenCase
 from workflow.errors import InvalidField
 
@@ -264,7 +265,8 @@ def list_(
 ) -> None:
     """Cases by state, region and centre, oldest first."""
     with opened(database_url) as wired, wired.store.reading() as conn:
-        rows = queries.list_cases(conn, state, region, centre, limit, offset)
+        filters = search.Filters(state=state, region=region, centre=centre)
+        rows = search.search(conn, sa.true(), filters, limit, offset).items
         tz = wired.calendar.tz
     if json_out:
         render.print_json(rows)

@@ -20,8 +20,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from workflow.audit import canonical_json, format_instant
-from workflow.queries import CaseRow, CaseView, HistoryRecord
+from workflow.queries import CaseView, HistoryRecord
 from workflow.regions import REGIONS
+from workflow.search import Found
 from workflow.summary import Summary
 
 PAYLOAD_WIDTH = 60
@@ -136,7 +137,7 @@ def show_history(case_id: int, records: list[HistoryRecord], tz: ZoneInfo) -> No
     console().print(table)
 
 
-def show_list(rows: list[CaseRow], tz: ZoneInfo) -> None:
+def show_list(rows: list[Found], tz: ZoneInfo) -> None:
     table = Table(
         "id", "state", "origin", "region", "centre", "subject", f"term runs out ({tz.key})"
     )

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow.engine import Engine
-from workflow.errors import InvalidField, NotFound
+from workflow.errors import NotFound
 from workflow.privacy import mask_contact, mask_iin, mask_name, mask_payload
 from workflow.rules import facts_of
 from workflow.schema import audit_events, cases, parties, timers
@@ -27,7 +27,6 @@ from workflow.store import utc
 from workflow.summary import Summary, summary
 
 __all__ = [
-    "CaseRow",
     "CaseView",
     "HistoryRecord",
     "OpenTerm",
@@ -36,7 +35,6 @@ __all__ = [
     "allowed_events",
     "get_case",
     "history",
-    "list_cases",
     "mask_contact",
     "mask_iin",
     "mask_name",
@@ -120,24 +118,6 @@ class CaseView:
 
     def masked(self) -> CaseView:
         return replace(self, parties=tuple(p.masked() for p in self.parties))
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    """A line of a case list: enough to find the case, not its parties."""
-
-    id: int
-    state: str
-    origin: str
-    procedure: str
-    region: str
-    centre: str
-    subject: str
-    opened_at: datetime
-    updated_at: datetime
-    term_name: str | None
-    term_due_at: datetime | None
-    suspended: bool
 
 
 @dataclass(frozen=True)
@@ -235,59 +215,6 @@ def history(conn: Connection, case_id: int) -> list[HistoryRecord]:
             payload=json.loads(r.payload),
             prev_hash=r.prev_hash,
             hash=r.hash,
-        )
-        for r in rows
-    ]
-
-
-def list_cases(
-    conn: Connection,
-    state: str | None = None,
-    region: str | None = None,
-    centre: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[CaseRow]:
-    """Cases filtered by state and scope, oldest first, one page at a time."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidField("limit", f"must be between 1 and {MAX_PAGE}")
-    if offset < 0:
-        raise InvalidField("offset", "must not be negative")
-    query = sa.select(
-        cases.c.id,
-        cases.c.state,
-        cases.c.origin,
-        cases.c.procedure,
-        cases.c.region,
-        cases.c.centre,
-        cases.c.subject,
-        cases.c.opened_at,
-        cases.c.updated_at,
-        cases.c.term_name,
-        cases.c.term_due_at,
-        cases.c.suspended_at,
-    )
-    if state is not None:
-        query = query.where(cases.c.state == state)
-    if region is not None:
-        query = query.where(cases.c.region == region)
-    if centre is not None:
-        query = query.where(cases.c.centre == centre)
-    rows = conn.execute(query.order_by(cases.c.id).limit(limit).offset(offset))
-    return [
-        CaseRow(
-            id=r.id,
-            state=r.state,
-            origin=r.origin,
-            procedure=r.procedure,
-            region=r.region,
-            centre=r.centre,
-            subject=r.subject,
-            opened_at=utc(r.opened_at),
-            updated_at=utc(r.updated_at),
-            term_name=r.term_name,
-            term_due_at=utc(r.term_due_at) if r.term_due_at is not None else None,
-            suspended=r.suspended_at is not None,
         )
         for r in rows
     ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import Desk
-from workflow import queries, timers
+from workflow import queries, search, timers
 from workflow.errors import InvalidField, NotFound
 
 
@@ -40,13 +41,18 @@ def test_case_view_has_parties_open_terms_and_allowed_events(desk: Desk) -> None
 def test_list_pages_and_filters(desk: Desk) -> None:
     first = desk.to_state("referred")
     second = desk.to_state("court_conciliation")
+
+    def ids(filters: search.Filters | None = None, limit: int = 50, offset: int = 0) -> list[int]:
+        page = search.search(conn, sa.true(), filters or search.Filters(), limit, offset)
+        return [c.id for c in page.items]
+
     with desk.store.reading() as conn:
-        assert [c.id for c in queries.list_cases(conn)] == [first, second]
-        assert [c.id for c in queries.list_cases(conn, state="referred")] == [first]
-        assert [c.id for c in queries.list_cases(conn, region="KAR")] == [second]
-        assert [c.id for c in queries.list_cases(conn, limit=1, offset=1)] == [second]
+        assert ids() == [first, second]
+        assert ids(search.Filters(state="referred")) == [first]
+        assert ids(search.Filters(region="KAR")) == [second]
+        assert ids(limit=1, offset=1) == [second]
         with pytest.raises(InvalidField):
-            queries.list_cases(conn, limit=0)
+            ids(limit=0)
 
 
 def test_summary_counts_outcomes_terms_and_days_to_agreement(desk: Desk) -> None:
