@@ -1,8 +1,8 @@
-"""Finding cases within a user's scope: filters, one page, and the total for paging.
+"""Finding cases within a scope: filters, one page, and the total for paging.
 
-`workflow.queries.list_cases` serves the CLI, which has no users; this adds the scope
-condition, the origin and enforcement-proceeding filters a bailiff needs to match his
-referrals, and the total, so a client can page without guessing.
+The API passes the caller's scope (`workflow.scopes.case_filter`); the CLI, which has no
+users, passes `sa.true()`. The origin and enforcement-proceeding filters let a bailiff
+match his referrals; the total lets a client page without guessing.
 """
 
 from __future__ import annotations
