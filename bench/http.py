@@ -167,11 +167,17 @@ def report_vs_count(n_cases: int, per_case: int) -> list[Row]:
     recreate_database(name)
     store = Store(database_url(name))
     try:
-        store.migrate()
+        # The history is written at revision 0003, before the cases carried their
+        # tallies; migration 0004 then fills them from it, as on a live upgrade.
+        store.migrate("0003")
         params = {"cases": n_cases, "per_case": per_case}
         with store.transaction() as conn:
             conn.exec_driver_sql(_FILL_CASES.format(**params))
             conn.exec_driver_sql(_FILL_EVENTS.format(**params))
+        started = time.perf_counter()
+        store.migrate()
+        print(f"migration 0004 filled the tallies of {n_cases:,} cases in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
         with store.reading() as conn:

@@ -50,6 +50,7 @@ from workflow.outbox import write_outbox
 from workflow.rules import Decision, Facts, Rules, facts_of, validate_payload
 from workflow.schema import audit_events, cases, idempotency_keys, parties, timers
 from workflow.store import Store, translate_errors, utc
+from workflow.tallies import tally
 from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_due
 
 T = TypeVar("T")
@@ -159,6 +160,7 @@ class Engine:
             decision.event, lc.reasons, cmd.payload, self.calendar.local_date(now)
         )
         values, planned = self._changes(row, lc, decision, payload, now)
+        values.update(tally(row, cmd.event, cmd.actor, cmd.role, now))
         seq = row.version + 1
         payload_json = canonical_json(payload)
         record = new_record(

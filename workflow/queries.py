@@ -109,6 +109,13 @@ class CaseView:
     suspended_at: datetime | None
     extensions_used: int
     audit_head: str
+    # The running tallies the report sums (workflow/tallies.py).
+    consultations: int
+    sessions: int
+    reminders: int
+    escalations: int
+    terms_missed: int
+    agreed_at: datetime | None
     parties: tuple[PartyView, ...]
     open_terms: tuple[OpenTerm, ...]
 
@@ -140,7 +147,7 @@ class HistoryRecord:
         return replace(self, payload=mask_payload(self.payload))
 
 
-_INSTANTS = ("opened_at", "updated_at", "closed_at", "term_due_at", "suspended_at")
+_INSTANTS = ("opened_at", "updated_at", "closed_at", "term_due_at", "suspended_at", "agreed_at")
 
 
 def get_case(conn: Connection, case_id: int) -> CaseView:
@@ -172,6 +179,7 @@ def get_case(conn: Connection, case_id: int) -> CaseView:
         )
     )
     values = row._asdict()
+    del values["escalated_due_at"]  # bookkeeping of the tallies, not a fact of the case
     for name in _INSTANTS:
         if values[name] is not None:
             values[name] = utc(values[name])

@@ -48,6 +48,15 @@ class Case(SQLModel, table=True):
     suspended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     extensions_used: int = 0
     audit_head: str = Field(max_length=64)
+    # Running counts for the supervisor report, kept by the event's own transaction
+    # (workflow/tallies.py); the history remains the source they are checked against.
+    consultations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    sessions: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    reminders: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    terms_missed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    agreed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    escalated_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Party(SQLModel, table=True):

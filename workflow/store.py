@@ -80,8 +80,15 @@ class Store:
                 conn.rollback()
                 conn.info.pop("read_only", None)
 
-    def migrate(self) -> None:
-        """Create or upgrade the schema to the newest Alembic revision."""
+    def migrate(self, revision: str = "head") -> None:
+        """Create or upgrade the schema to an Alembic revision (the newest by default)."""
+        self._alembic("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to an older Alembic revision (operators and tests)."""
+        self._alembic("downgrade", revision)
+
+    def _alembic(self, action: str, revision: str) -> None:
         from alembic import command
         from alembic.config import Config
 
@@ -90,7 +97,7 @@ class Store:
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with translate_errors(), self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            getattr(command, action)(cfg, revision)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,10 +5,11 @@ everything that has happened to them since. That keeps the share reconciled hone
 numerator and denominator are the same cases — at the price that an event of January
 about a case opened in December counts in December's report.
 
-Counting happens in the database (GROUP BY on the case's state and origin, COUNT on the
-indexed event column of the history), so a report over a million cases does not load a
-million rows into Python. Only the per-case durations to the first agreement are
-fetched, one number a case, to compute the median and the 90th percentile.
+The report never reads the history. Each case row carries running counts of its
+consultations, sessions, reminders, escalations and missed terms and the instant of its
+first agreement, kept by the event's own transaction (`workflow.tallies`). A report is
+then one GROUP BY over the cases in scope, and one ordered-set aggregate for the median
+and the 90th percentile of the days to agreement.
 """
 
 from __future__ import annotations
@@ -24,18 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 import states
-from workflow.schema import audit_events, cases
+from workflow.schema import cases
 from workflow.store import utc
 
 # The terminal state that counts as reconciled. Every other terminal state is an outcome
 # without a reconciliation (a judgment, a return to the bailiff, a withdrawal, a decline).
 RECONCILED = "settled"
-AGREEMENT_EVENT = "reach_agreement"
-CONSULTATION_EVENT = "record_consultation"
-SESSION_EVENT = "record_session"
-REMINDER_EVENT = "remind"
-ESCALATION_EVENT = "escalate"
-SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -80,18 +75,6 @@ def terminal_states() -> frozenset[str]:
     )
 
 
-@functools.cache
-def expiry_events() -> frozenset[str]:
-    """Events a term's expiry fires (fail, no_consent, escalate in version 1)."""
-    return frozenset(
-        step.event
-        for version in states.versions()
-        for spec in states.get(version).states.values()
-        if spec.term is not None
-        for step in spec.term.on_expiry
-    )
-
-
 def summary(
     conn: Connection,
     since: datetime | None = None,
@@ -101,31 +84,35 @@ def summary(
 ) -> Summary:
     """Statistics of the cases opened in [since, until) in the region and centre given."""
     scope = _scope(since, until, region, centre)
-    by_origin = _count_by(conn, cases.c.origin, scope)
-    by_state = _count_by(conn, cases.c.state, scope)
+    groups = _groups(conn, scope)
+    by_origin: dict[str, int] = {}
+    by_state: dict[str, int] = {}
+    totals = dict.fromkeys(_TALLIES, 0)
+    for group in groups:
+        by_origin[group.origin] = by_origin.get(group.origin, 0) + group.n
+        by_state[group.state] = by_state.get(group.state, 0) + group.n
+        for name in _TALLIES:
+            totals[name] += getattr(group, name)
     terminal = terminal_states()
-    outcomes = {s: n for s, n in by_state.items() if s in terminal}
+    outcomes = {s: n for s, n in sorted(by_state.items()) if s in terminal}
     closed = sum(outcomes.values())
     total = sum(by_state.values())
     reconciled = outcomes.get(RECONCILED, 0)
-    events = _count_events(conn, scope)
-    escalated_terms = _escalated_terms(conn, scope)
-    missed_by_system = _system_expiries(conn, scope)
     return Summary(
         cases=total,
         open=total - closed,
         closed=closed,
-        by_origin=by_origin,
-        by_state=by_state,
+        by_origin=dict(sorted(by_origin.items())),
+        by_state=dict(sorted(by_state.items())),
         outcomes=outcomes,
         reconciled=reconciled,
         reconciled_share=reconciled / closed if closed else None,
-        consultations=events.get(CONSULTATION_EVENT, 0),
-        sessions=events.get(SESSION_EVENT, 0),
-        days_to_agreement=_durations(_days_to_agreement(conn, scope)),
-        terms_missed=missed_by_system + escalated_terms,
-        escalations=events.get(ESCALATION_EVENT, 0),
-        reminders_sent=events.get(REMINDER_EVENT, 0),
+        consultations=totals["consultations"],
+        sessions=totals["sessions"],
+        days_to_agreement=_days_to_agreement(conn, scope),
+        terms_missed=totals["terms_missed"],
+        escalations=totals["escalations"],
+        reminders_sent=totals["reminders"],
         scope={
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
@@ -150,76 +137,41 @@ def _scope(
     return conditions
 
 
-def _count_by(
-    conn: Connection, column: sa.ColumnElement[Any], scope: list[sa.ColumnElement[bool]]
-) -> dict[str, int]:
-    query = sa.select(column, sa.func.count()).where(*scope).group_by(column).order_by(column)
-    return {str(key): int(n) for key, n in conn.execute(query)}
+_TALLIES = ("consultations", "sessions", "reminders", "escalations", "terms_missed")
 
 
-_HISTORY = audit_events.join(cases, cases.c.id == audit_events.c.case_id)
-
-
-def _count_events(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> dict[str, int]:
-    wanted = [CONSULTATION_EVENT, SESSION_EVENT, REMINDER_EVENT, ESCALATION_EVENT]
+def _groups(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> list[Any]:
+    """One row per (state, origin): how many cases, and the sums of their tallies."""
+    sums = [sa.func.coalesce(sa.func.sum(cases.c[name]), 0).label(name) for name in _TALLIES]
     query = (
-        sa.select(audit_events.c.event, sa.func.count())
-        .select_from(_HISTORY)
-        .where(audit_events.c.event.in_(wanted), *scope)
-        .group_by(audit_events.c.event)
+        sa.select(cases.c.state, cases.c.origin, sa.func.count().label("n"), *sums)
+        .where(*scope)
+        .group_by(cases.c.state, cases.c.origin)
     )
-    return {str(event): int(n) for event, n in conn.execute(query)}
+    return list(conn.execute(query))
 
 
-def _by_system() -> list[sa.ColumnElement[bool]]:
-    return [audit_events.c.role == SYSTEM, audit_events.c.actor == SYSTEM]
+def _days_to_agreement(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> Durations:
+    """Median and 90th percentile of the days from opening to the first agreement.
 
-
-def _system_expiries(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> int:
-    """Terms that ran out and moved the case (fail, no_consent fired by the system)."""
-    moving = sorted(expiry_events() - {ESCALATION_EVENT})
-    query = (
-        sa.select(sa.func.count())
-        .select_from(_HISTORY)
-        .where(audit_events.c.event.in_(moving), *_by_system(), *scope)
-    )
-    return int(conn.execute(query).scalar_one())
-
-
-def _escalated_terms(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> int:
-    """Terms that ran out and were escalated, each counted once.
-
-    A term may escalate twice (to the coordinator, then to the supervisor); both records
-    carry the term's name and due date in their payload, so one term is one distinct
-    (case, payload) pair.
+    PostgreSQL interpolates in the database (percentile_cont, the same linear rule as
+    `percentile`); SQLite, which has no ordered-set aggregates, sends the day counts.
     """
-    distinct = (
-        sa.select(audit_events.c.case_id, audit_events.c.payload)
-        .select_from(_HISTORY)
-        .where(audit_events.c.event == ESCALATION_EVENT, *_by_system(), *scope)
-        .distinct()
-        .subquery()
-    )
-    return int(conn.execute(sa.select(sa.func.count()).select_from(distinct)).scalar_one())
-
-
-def _days_to_agreement(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> list[float]:
-    first = sa.func.min(audit_events.c.at)
-    query = (
-        sa.select(cases.c.opened_at, first)
-        .select_from(_HISTORY)
-        .where(audit_events.c.event == AGREEMENT_EVENT, *scope)
-        .group_by(cases.c.id, cases.c.opened_at)
-    )
-    return [
-        (_instant(agreed) - utc(opened)).total_seconds() / 86400
-        for opened, agreed in conn.execute(query)
-    ]
-
-
-def _instant(value: datetime | str) -> datetime:
-    """MIN() over a SQLite datetime column comes back as text, not as a datetime."""
-    return utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    agreed = [cases.c.agreed_at.is_not(None), *scope]
+    if conn.dialect.name == "postgresql":
+        seconds = sa.extract("epoch", cases.c.agreed_at - cases.c.opened_at)
+        days = sa.cast(seconds, sa.Float) / 86400
+        count, median, p90 = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.percentile_cont(0.5).within_group(days),
+                sa.func.percentile_cont(0.9).within_group(days),
+            ).where(*agreed)
+        ).one()
+        return Durations(count=int(count), median=_round(median), p90=_round(p90))
+    days = sa.func.julianday(cases.c.agreed_at) - sa.func.julianday(cases.c.opened_at)
+    ordered = sorted(float(d) for d in conn.execute(sa.select(days).where(*agreed)).scalars())
+    return _durations(ordered)
 
 
 def _durations(days: Sequence[float]) -> Durations:

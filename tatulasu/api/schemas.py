@@ -155,6 +155,12 @@ class CaseOut(Model):
     term_days_left: int | None
     extensions_used: int
     audit_head: str
+    consultations: int
+    sessions: int
+    reminders: int = Field(description="Reminders sent about this case's terms")
+    escalations: int
+    terms_missed: int = Field(description="Terms that ran out (each counted once)")
+    agreed_at: datetime | None = Field(description="When the first agreement was reached")
     parties: list[PartyOut]
     open_terms: list[OpenTermOut]
     allowed_events: list[str] = Field(description="What the caller may fire next")
