@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -74,6 +75,11 @@ _COLUMNS = (
     cases.c.term_due_at,
     cases.c.suspended_at,
 )
+# "opened": oldest first; "due": the running term that ends first (cases without one last).
+_ORDERS: dict[str, tuple[sa.ColumnElement[object], ...]] = {
+    "opened": (cases.c.id,),
+    "due": (cases.c.term_due_at.is_(None), cases.c.term_due_at, cases.c.id),
+}
 
 
 def search(
@@ -82,8 +88,9 @@ def search(
     filters: Filters,
     limit: int = 50,
     offset: int = 0,
+    order: Literal["opened", "due"] = "opened",
 ) -> Page:
-    """One page of the cases in `scope` matching `filters`, oldest first."""
+    """One page of the cases in `scope` matching `filters`, oldest first (or by `order`)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidField("limit", f"must be between 1 and {MAX_PAGE}")
     if offset < 0:
@@ -94,7 +101,11 @@ def search(
             conditions.append(cases.c[name] == value)
     total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*conditions))
     rows = conn.execute(
-        sa.select(*_COLUMNS).where(*conditions).order_by(cases.c.id).limit(limit).offset(offset)
+        sa.select(*_COLUMNS)
+        .where(*conditions)
+        .order_by(*_ORDERS[order])
+        .limit(limit)
+        .offset(offset)
     )
     terminal = terminal_states()
     items = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from tatulasu import web
 from tatulasu.api import audit, cases, events, health, metrics, problems, referrals, reports
 from tatulasu.api.schemas import reject_nul_in_query
 from tatulasu.wiring import App
@@ -39,4 +40,6 @@ def create_app(app: App) -> FastAPI:
     problems.install(api)
     for module in (cases, events, referrals, audit, reports, health):
         api.include_router(module.router)
+    api.include_router(web.router)
+    api.mount(web.STATIC, web.static_files(), name="web-static")
     return api

@@ -18,6 +18,7 @@ from tatulasu.api.auth import CurrentUser, Wired, require_role
 from tatulasu.api.problems import Forbidden, responses
 from tatulasu.api.schemas import Model
 from tatulasu.parsing import local_midnight
+from tatulasu.wiring import App
 from workflow import summary as summaries
 from workflow.errors import InvalidField
 from workflow.users import User
@@ -79,6 +80,21 @@ def summary(
     centre: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Any:
     """The cases opened in [since, until): outcomes, share reconciled, terms missed."""
+    out = report(app, user, since, until, region, centre)
+    if format == "csv":
+        return Response(as_csv(out), media_type="text/csv; charset=utf-8")
+    return out
+
+
+def report(
+    app: App,
+    user: User,
+    since: date | None,
+    until: date | None,
+    region: str | None,
+    centre: str | None,
+) -> SummaryOut:
+    """The summary `user` may read; the API and the supervisor pages both answer with it."""
     region, centre = _scope(user, region, centre)
     for name, day in (("since", since), ("until", until)):
         if day is not None and not EARLIEST <= day <= LATEST:
@@ -94,10 +110,7 @@ def summary(
             region=region,
             centre=centre,
         )
-    out = SummaryOut.model_validate(result.to_dict())
-    if format == "csv":
-        return Response(as_csv(out), media_type="text/csv; charset=utf-8")
-    return out
+    return SummaryOut.model_validate(result.to_dict())
 
 
 def as_csv(s: SummaryOut) -> str:

@@ -1,0 +1,86 @@
+"""Errors on the pages are pages: a person reads them, not a client program.
+
+The API answers problem documents; a route of the pages instead catches the same errors
+and shows them, with the same status (`tatulasu.api.problems.status_of`): a missing or
+ended session goes to the sign-in page (303), a role or scope refusal is a 403 page, a
+bad input a 422 page naming the field and the reason. Anything else is left to the
+application's handler, which logs it and answers 500 without internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.responses import RedirectResponse
+
+from tatulasu.api.problems import Unauthenticated, status_of
+from tatulasu.web.session import LOGIN
+from tatulasu.web.templating import render
+from workflow.errors import InvalidField, TatulasuError
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class PageRoute(APIRoute):
+    """A route whose errors are rendered as pages."""
+
+    def get_route_handler(self) -> Handler:
+        handle = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Unauthenticated:
+                return to_sign_in(request)
+            except TatulasuError as error:
+                return error_page(request, error)
+            except RequestValidationError as error:
+                return invalid_page(request, error)
+
+        return page
+
+
+def to_sign_in(request: Request) -> Response:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(f"{LOGIN}?{urlencode({'next': target})}", status_code=303)
+
+
+TITLES = {
+    403: "Not allowed",
+    404: "Not found",
+    409: "Refused",
+    422: "The request is not valid",
+    503: "The database is unavailable; try again shortly",
+}
+
+
+def error_page(request: Request, error: TatulasuError) -> Response:
+    fields = [(error.field, error.reason)] if isinstance(error, InvalidField) else []
+    status = status_of(error)
+    response = render(
+        request, "error.html", None, status=status,
+        title=TITLES.get(status, "Error"), detail=str(error), fields=fields,
+    )  # fmt: skip
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def invalid_page(request: Request, error: RequestValidationError) -> Response:
+    """A parameter of the wrong type or out of range: each named as the form names it."""
+    fields = [
+        (".".join(str(p) for p in e.get("loc", ())[1:]) or "request", str(e.get("msg", "")))
+        for e in error.errors()
+    ]
+    detail = "; ".join(f"{field}: {reason}" for field, reason in fields)
+    return render(
+        request, "error.html", None, status=422,
+        title=TITLES[422], detail=detail, fields=fields,
+    )  # fmt: skip

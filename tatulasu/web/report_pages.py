@@ -1,0 +1,77 @@
+"""The statistics for a period, region and centre: the figures, as charts, and as CSV.
+
+The figures are the API's report (`tatulasu.api.reports.report`) with its scope rules: a
+supervisor reports on his region, a coordinator on his centre, an admin on anything, and
+asking for another region or centre is refused, not silently narrowed. The CSV is served
+here too, because the API's endpoint takes a bearer header, which a link cannot send.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from tatulasu.api import reports
+from tatulasu.api.auth import Wired
+from tatulasu.api.reports import SummaryOut
+from tatulasu.web import params
+from tatulasu.web.charts import BarChart, bar_chart
+from tatulasu.web.errors import PageRoute
+from tatulasu.web.session import Viewer
+from tatulasu.web.templating import render
+from workflow.regions import REGIONS
+
+router = APIRouter(route_class=PageRoute)
+
+
+def charts(s: SummaryOut) -> list[BarChart]:
+    share = None if s.reconciled_share is None else s.reconciled_share * 100
+    days = s.days_to_agreement
+    return [
+        bar_chart("chart-outcomes", "Outcomes of the closed cases", s.outcomes),
+        bar_chart("chart-origins", "Referrals by source", s.by_origin),
+        bar_chart("chart-share", "Share reconciled", {"reconciled": share}, maximum=100,
+                  unit=" %"),
+        bar_chart("chart-days", "Days from referral to agreement",
+                  {"median": days.median, "90th percentile": days.p90}, unit=" d"),
+    ]  # fmt: skip
+
+
+@router.get("/reports")
+def report_page(
+    request: Request,
+    user: Viewer,
+    app: Wired,
+    since: params.Day = None,
+    until: params.Day = None,
+    region: params.Region = None,
+    centre: params.Centre = None,
+) -> Response:
+    region = params.known_region(region)
+    figures = reports.report(app, user, since, until, region, centre)
+    asked = {"since": since, "until": until, "region": region, "centre": centre}
+    csv = "/web/reports.csv?" + urlencode({k: v for k, v in asked.items() if v is not None})
+    regions = REGIONS if user.role == "admin" else {r: REGIONS[r] for r in (user.region,) if r}
+    return render(
+        request, "reports.html", user,
+        figures=figures, charts=charts(figures), asked=asked, csv_url=csv, regions=regions,
+    )  # fmt: skip
+
+
+@router.get("/reports.csv")
+def report_csv(
+    user: Viewer,
+    app: Wired,
+    since: params.Day = None,
+    until: params.Day = None,
+    region: params.Region = None,
+    centre: params.Centre = None,
+) -> Response:
+    """The same figures as `GET /reports/summary?format=csv`: one figure a row."""
+    figures = reports.report(app, user, since, until, params.known_region(region), centre)
+    return Response(
+        reports.as_csv(figures),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="tatulasu-report.csv"'},
+    )

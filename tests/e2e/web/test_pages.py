@@ -1,0 +1,300 @@
+"""The supervisor pages over HTTP: signing in, roles and scopes, escaping, bad input."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from tatulasu.web import params
+from tatulasu.web.session import COOKIE
+from tests.e2e.api.conftest import KARAGANDA
+from tests.e2e.web.conftest import SCRIPT_SUBJECT, Opened, Site
+from workflow import queries, users
+from workflow.schema import audit_events
+from workflow.summary import summary
+
+PAGES = ["/web/cases", "/web/overdue", "/web/lifecycle", "/web/reports", "/web/reports.csv"]
+ALMATY = ZoneInfo("Asia/Almaty")
+
+
+def test_pages_without_a_session_send_the_reader_to_sign_in(site: Site, opened: Opened) -> None:
+    for url in [*PAGES, f"/web/cases/{opened.party}", "/web/cases?state=referred"]:
+        answer = site.page(None, url)
+        assert answer.status_code == 303, url
+        assert answer.headers["location"].startswith("/web/login?next=%2Fweb%2F"), url
+
+
+def test_signing_in_sets_a_strict_httponly_cookie_and_goes_where_the_reader_was_going(
+    site: Site, opened: Opened
+) -> None:
+    form = site.client.get("/web/login?next=/web/overdue")
+    assert form.status_code == 200 and 'name="token"' in form.text
+    answer = site.client.post(
+        "/web/login",
+        data={"token": f"  {site.tokens['sup-vko']}\n", "next": "/web/overdue"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/web/overdue"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}={site.tokens['sup-vko']};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/web" in cookie
+    listed = site.client.get("/web/cases")
+    assert listed.status_code == 200 and "Supervisor East" in listed.text
+
+
+def test_sign_in_never_redirects_to_another_site(site: Site) -> None:
+    for target in ("https://evil.example/", "//evil.example/web/", "/web/login", "/docs"):
+        answer = site.client.post(
+            "/web/login", data={"token": site.tokens["root"], "next": target},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert answer.headers["location"] == "/web/cases", target
+
+
+def test_an_unknown_token_shows_the_sign_in_page_again_with_401(site: Site) -> None:
+    for token in ("tat_not-a-token", "", "   "):
+        answer = site.client.post("/web/login", data={"token": token}, follow_redirects=False)
+        assert answer.status_code == 401
+        assert "unknown, replaced or deactivated" in answer.text
+        assert 'name="token"' in answer.text and "set-cookie" not in answer.headers
+
+
+def test_a_deactivated_user_is_out_at_once(site: Site) -> None:
+    assert site.page("sup-vko", "/web/cases").status_code == 200
+    with site.wired.store.transaction() as conn:
+        users.deactivate(conn, "sup-vko")
+    assert site.page("sup-vko", "/web/cases").status_code == 303
+
+
+def test_signing_out_clears_the_cookie(site: Site) -> None:
+    site.client.post("/web/login", data={"token": site.tokens["root"]})
+    assert site.client.get("/web/cases", follow_redirects=False).status_code == 200
+    answer = site.client.post("/web/logout", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/web/login"
+    assert f'{COOKIE}=""' in answer.headers["set-cookie"]
+    assert site.client.get("/web/cases", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "user", ["bailiff-vko", "med-vko", "party-aigerim", "court-vko", "chamber-vko"]
+)
+def test_roles_without_pages_get_a_403_page(site: Site, opened: Opened, user: str) -> None:
+    for url in [*PAGES, f"/web/cases/{opened.party}"]:
+        answer = site.page(user, url)
+        assert answer.status_code == 403, url
+        assert answer.headers["content-type"].startswith("text/html")
+        assert f"the role &#39;{user.split('-')[0]}" in answer.text.replace("'", "&#39;")
+    signed = site.client.post("/web/login", data={"token": site.tokens[user]})
+    assert signed.status_code == 403 and "set-cookie" not in signed.headers
+
+
+def test_a_supervisor_sees_his_region_and_gets_403_for_another(site: Site, opened: Opened) -> None:
+    listed = site.page("sup-kar", "/web/cases").text
+    assert f'href="/web/cases/{opened.court}"' in listed
+    assert f'href="/web/cases/{opened.party}"' not in listed
+    refused = site.page("sup-kar", f"/web/cases/{opened.party}")
+    assert refused.status_code == 403
+    assert "outside the scope" in refused.text and "Aigerim" not in refused.text
+    assert site.page("sup-kar", f"/web/cases/{opened.court}").status_code == 200
+    assert site.page("sup-kar", "/web/cases/999").status_code == 404
+    assert site.page("coord-vko", f"/web/cases/{opened.court}").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "reason"),
+    [
+        ("/web/cases?page=0", "page", "greater than or equal to 1"),
+        ("/web/cases?page=two", "page", "valid integer"),
+        ("/web/cases?state=dancing", "state", "is not a state"),
+        ("/web/cases?region=XX", "region", "is not one of"),
+        ("/web/cases?overdue=maybe", "overdue", "valid boolean"),
+        ("/web/cases/0", "case_id", "greater than or equal to 1"),
+        ("/web/cases/99999999999", "case_id", "less than or equal to"),
+        ("/web/overdue?days=-1", "days", "greater than or equal to 0"),
+        ("/web/lifecycle?version=99", "version", "no lifecycle version 99"),
+        ("/web/reports?since=2024-13-01", "since", "valid date"),
+        ("/web/reports?since=1066-10-14", "since", "must be between"),
+        ("/web/reports?since=2024-05-01&until=2024-04-01", "until", "must be after since"),
+        ("/web/reports.csv?until=yesterday", "until", "valid date"),
+        ("/web/cases?centre=a%00b", "centre", "NUL"),
+    ],
+)
+def test_bad_input_is_a_422_page_naming_the_field_and_the_reason(
+    site: Site, url: str, field: str, reason: str
+) -> None:
+    answer = site.page("root", url)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert f"<code>{field}</code>" in answer.text
+    assert reason in answer.text
+
+
+def test_blank_form_fields_mean_not_given(site: Site, opened: Opened) -> None:
+    cases = site.page("root", "/web/cases?state=&region=&centre=&page=1")
+    assert cases.status_code == 200 and cases.text.count('href="/web/cases/') == 3
+    report = site.page("root", "/web/reports?since=&until=&region=&centre=")
+    assert report.status_code == 200
+
+
+def test_a_subject_with_a_script_tag_is_shown_as_text(site: Site, opened: Opened) -> None:
+    for url in ("/web/cases", f"/web/cases/{opened.party}"):
+        page = site.page("sup-vko", url).text
+        assert "<script>" not in page
+        assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt; unpaid wages" in page
+    assert SCRIPT_SUBJECT.startswith("<script>")
+
+
+def test_the_case_page_masks_parties_as_the_api_does(site: Site, opened: Opened) -> None:
+    supervisor = site.page("sup-vko", f"/web/cases/{opened.party}").text
+    assert "Aigerim S." in supervisor and "Aigerim Serikova" not in supervisor
+    assert "0612******12" in supervisor and "061211600012" not in supervisor
+    assert "Show it in full" in supervisor
+    unmasked = site.page("sup-vko", f"/web/cases/{opened.party}?unmasked=true").text
+    assert "Aigerim Serikova" in unmasked and "061211600012" in unmasked
+    coordinator = site.page("coord-vko", f"/web/cases/{opened.party}").text
+    assert "Aigerim Serikova" in coordinator and "Show it in full" not in coordinator
+
+
+def test_the_case_page_shows_terms_in_almaty_time_and_who_acts_next(
+    site: Site, opened: Opened
+) -> None:
+    with site.wired.store.reading() as conn:
+        case = queries.get_case(conn, opened.party)
+    assert case.term_due_at is not None and case.open_terms
+    page = site.page("sup-vko", f"/web/cases/{opened.party}").text
+    for term in case.open_terms:
+        assert f"{term.due_at.astimezone(ALMATY):%Y-%m-%d %H:%M}" in page
+    reminder = case.open_terms[0].due_at
+    assert reminder.astimezone(ALMATY).hour == 9  # reminders are due at 09:00 local
+    assert f"{reminder:%Y-%m-%d} 04:00" not in page  # not the UTC spelling
+    assert "<code>accept</code>" in page and "by coordinator" in page
+    assert "Chain verified: 1 records" in page
+    assert case.audit_head[:12] in page
+
+
+def test_a_tampered_record_is_named_on_the_case_page(site: Site, opened: Opened) -> None:
+    with site.wired.store.transaction() as conn:
+        conn.execute(
+            audit_events.update()
+            .where(audit_events.c.case_id == opened.enforcement)
+            .values(actor="somebody-else")
+        )
+    page = site.page("sup-vko", f"/web/cases/{opened.enforcement}").text
+    assert "Chain broken. First bad record: case" in page
+    assert "content does not match its hash (altered)" in page
+    assert '<tr class="bad">' in page
+    assert "Chain verified" in site.page("sup-vko", f"/web/cases/{opened.party}").text
+
+
+def listed(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'href="/web/cases/(\d+)"', page)]
+
+
+def test_overdue_lists_running_terms_by_due_date(site: Site, opened: Opened) -> None:
+    assert "No running term" in site.page("sup-vko", "/web/overdue?days=0").text
+    soon = site.page("sup-vko", "/web/overdue?days=7").text  # acceptance: 3 working days
+    assert listed(soon) == [opened.party] and "overdue by" not in soon and "in 3 d" in soon
+    site.clock.advance(timedelta(days=40))  # enforcement reconciliation: 30 days
+    late = site.page("sup-vko", "/web/overdue?days=0").text
+    with site.wired.store.reading() as conn:
+        due = {n: queries.get_case(conn, n).term_due_at for n in (opened.party, opened.enforcement)}
+    assert due[opened.party] < due[opened.enforcement]  # type: ignore[operator]
+    assert listed(late) == [opened.party, opened.enforcement]  # not KAR's court case
+    assert late.count("overdue by") == 2
+    assert listed(site.page("sup-vko", "/web/cases?overdue=true").text) == listed(late)
+
+
+def test_the_case_list_filters_and_pages(
+    site: Site, opened: Opened, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = site.page("root", "/web/cases?state=court_conciliation").text
+    assert listed(page) == [opened.court]
+    page = site.page("root", f"/web/cases?centre={KARAGANDA}").text
+    assert listed(page) == [opened.court]
+    monkeypatch.setattr(params, "PAGE_SIZE", 2)
+    first = site.page("root", "/web/cases?region=VKO").text
+    assert "page 1 of 1 · 2 cases" in first
+    first = site.page("root", "/web/cases").text
+    assert "page 1 of 2 · 3 cases" in first and 'rel="prev"' not in first
+    second_link = re.search(r'rel="next" href="([^"]+)"', first)
+    assert second_link is not None and "page=2" in second_link.group(1)
+    second = site.page("root", "/web/cases?page=2").text
+    assert listed(second) == [opened.court]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_reports_show_the_summary_of_the_readers_scope(site: Site, opened: Opened) -> None:
+    site.client.post(
+        f"/cases/{opened.party}/events", json={"event": "withdraw", "payload": {
+            "reason": "settled_outside"}},
+        headers={"Authorization": f"Bearer {site.tokens['coord-vko']}"},
+    )  # fmt: skip
+    with site.wired.store.reading() as conn:
+        vko = summary(conn, region="VKO")
+    page = site.page("sup-vko", "/web/reports").text
+    assert f'<span class="n" id="cases">{vko.cases}</span>' in page
+    assert f'<span class="n" id="closed">{vko.closed}</span>' in page
+    outcomes = page.split('id="chart-outcomes"', 1)[1].split("</svg>", 1)[0]
+    assert outcomes.count('class="bar"') == len(vko.outcomes) == 1
+    origins = page.split('id="chart-origins"', 1)[1].split("</svg>", 1)[0]
+    assert origins.count('class="bar"') == len(vko.by_origin) == 2
+    assert site.page("sup-vko", "/web/reports?region=KAR").status_code == 403
+    assert site.page("coord-vko", f"/web/reports?centre={KARAGANDA}").status_code == 403
+    assert site.page("root", "/web/reports?region=KAR").status_code == 200
+
+
+def test_the_report_csv_is_the_apis(site: Site, opened: Opened) -> None:
+    page = site.page("sup-vko", "/web/reports?since=2024-01-01").text
+    assert 'href="/web/reports.csv?since=2024-01-01"' in page
+    csv = site.page("sup-vko", "/web/reports.csv?since=2024-01-01")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    api = site.client.get(
+        "/reports/summary?format=csv&since=2024-01-01",
+        headers={"Authorization": f"Bearer {site.tokens['sup-vko']}"},
+    )
+    assert csv.text == api.text and "reconciled" in csv.text
+
+
+def test_the_lifecycle_is_drawn_as_svg_or_given_as_mermaid(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    page = site.page("coord-vko", "/web/lifecycle").text
+    if shutil.which("dot") is not None:
+        assert '<figure class="diagram"><svg' in page and "<?xml" not in page
+    monkeypatch.setattr("tatulasu.diagram.shutil.which", lambda _name: None)
+    page = site.page("coord-vko", "/web/lifecycle?version=1").text
+    assert '<pre class="mermaid-text">' in page and "stateDiagram" in page
+    assert "apt-get install graphviz" in page
+    assert "in_mediation" in page
+
+
+def test_the_pages_stay_out_of_the_openapi_document(site: Site) -> None:
+    paths = site.client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p.startswith("/web")]
+    assert site.client.get("/web/static/web.css").status_code == 200
+
+
+def test_the_history_is_complete_on_the_case_page(site: Site, opened: Opened) -> None:
+    for event, payload in (("accept", {}), ("assign_mediator", {"mediator": "med-vko"})):
+        done = site.client.post(
+            f"/cases/{opened.party}/events", json={"event": event, "payload": payload},
+            headers={"Authorization": f"Bearer {site.tokens['coord-vko']}"},
+        )  # fmt: skip
+        assert done.status_code == 200, done.text
+    page = site.page("sup-vko", f"/web/cases/{opened.party}").text
+    with site.wired.store.reading() as conn:
+        stored = conn.execute(
+            sa.select(audit_events.c.hash).where(audit_events.c.case_id == opened.party)
+        ).all()
+    assert len(stored) == 3
+    for (digest,) in stored:
+        assert f">{digest[:12]}</code>" in page
+    assert "<code>assign_mediator</code>" in page
