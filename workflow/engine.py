@@ -105,8 +105,15 @@ class Engine:
 
     # ------------------------------------------------------------------ commands
 
-    def fire(self, cmd: FireEvent) -> EventApplied:
-        """Apply one event to one case, in one transaction."""
+    def fire(
+        self, cmd: FireEvent, authorize: Callable[[Connection, Any], None] | None = None
+    ) -> EventApplied:
+        """Apply one event to one case, in one transaction.
+
+        `authorize`, when given, is called in that transaction with the case row before
+        anything is written (an interface's check that the caller may act on this case)
+        and refuses by raising.
+        """
         request = {
             "case_id": cmd.case_id,
             "event": cmd.event,
@@ -115,7 +122,17 @@ class Engine:
             "payload": dict(cmd.payload),
             "expected_version": cmd.expected_version,
         }
-        return self._idempotent(cmd.idempotency_key, request, lambda conn: self.apply(conn, cmd))
+
+        def action(conn: Connection) -> EventApplied:
+            if authorize is None:
+                return self.apply(conn, cmd)
+            row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+            if row is None:
+                raise NotFound("case", cmd.case_id)
+            authorize(conn, row)
+            return self.apply(conn, cmd, row)
+
+        return self._idempotent(cmd.idempotency_key, request, action)
 
     def open_case(self, cmd: OpenCase) -> EventApplied:
         """Open a case with an opening event (refer, court_refer, refer_enforcement)."""
@@ -141,7 +158,8 @@ class Engine:
     def apply(self, conn: Connection, cmd: FireEvent, locked: Any | None = None) -> EventApplied:
         """Apply `cmd` inside the caller's transaction (the timer sweep uses this too).
 
-        `locked` is the case row the caller read with `lock` in this transaction.
+        `locked` is the case row the caller read in this transaction (with `lock`, or a
+        plain read: the version-checked UPDATE refuses a row that changed since).
         """
         now = self.clock.now()
         row = (

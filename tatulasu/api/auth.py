@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
@@ -19,13 +18,12 @@ from tatulasu.api.problems import Forbidden, Unauthenticated
 from tatulasu.wiring import App
 from workflow import scopes, users
 from workflow.errors import NotFound
-from workflow.schema import cases
 from workflow.users import User
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `tatulasu users create`.")
 
 
-def wired(request: Request) -> App:
+async def wired(request: Request) -> App:
     """The application's store and engine, set by `create_app`."""
     app: App = request.app.state.tatulasu
     return app
@@ -34,17 +32,29 @@ def wired(request: Request) -> App:
 Wired = Annotated[App, Depends(wired)]
 
 
-def current_user(
-    app: Wired,
+async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
+) -> str:
+    """The request's bearer token, not yet checked (no database work on the event loop)."""
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("send `Authorization: Bearer <token>`")
-    with app.store.reading() as conn:
-        user = users.by_token(conn, credentials.credentials)
+    return credentials.credentials
+
+
+Token = Annotated[str, Depends(bearer_token)]
+
+
+def authenticate(conn: Connection, token: str) -> User:
+    """The active user holding `token`, read in the caller's transaction."""
+    user = users.by_token(conn, token)
     if user is None:
         raise Unauthenticated("the bearer token is unknown, replaced or deactivated")
     return user
+
+
+def current_user(app: Wired, token: Token) -> User:
+    with app.store.reading() as conn:
+        return authenticate(conn, token)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -57,9 +67,10 @@ def require_role(user: User, *roles: str) -> None:
 
 def require_case(conn: Connection, user: User, case_id: int) -> None:
     """404 for a case that does not exist, 403 for one outside the user's scope."""
-    if conn.execute(sa.select(cases.c.id).where(cases.c.id == case_id)).first() is None:
+    allowed = scopes.may_read(conn, user, case_id)
+    if allowed is None:
         raise NotFound("case", case_id)
-    if not scopes.may_read(conn, user, case_id):
+    if not allowed:
         raise Forbidden(f"case {case_id} is outside the scope of {user.role} {user.id!r}")
 
 

@@ -40,7 +40,7 @@ def _nul_at(value: Any, where: str) -> str | None:
     return None
 
 
-def reject_nul_in_query(request: Request) -> None:
+async def reject_nul_in_query(request: Request) -> None:
     """A NUL in a query parameter is a client's mistake (422), not a database error (503)."""
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
