@@ -122,17 +122,28 @@ class Engine:
             "payload": dict(cmd.payload),
             "expected_version": cmd.expected_version,
         }
+        return self._idempotent(
+            cmd.idempotency_key, request, lambda conn: self.fire_in(conn, cmd, authorize)
+        )
 
-        def action(conn: Connection) -> EventApplied:
-            if authorize is None:
-                return self.apply(conn, cmd)
-            row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
-            if row is None:
-                raise NotFound("case", cmd.case_id)
-            authorize(conn, row)
-            return self.apply(conn, cmd, row)
+    def fire_in(
+        self,
+        conn: Connection,
+        cmd: FireEvent,
+        authorize: Callable[[Connection, Any], None] | None = None,
+    ) -> EventApplied:
+        """`fire` inside the caller's transaction, without idempotency keys.
 
-        return self._idempotent(cmd.idempotency_key, request, action)
+        For an interface that authenticates the caller in the same transaction as his
+        event; the caller commits.
+        """
+        if authorize is None:
+            return self.apply(conn, cmd)
+        row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+        if row is None:
+            raise NotFound("case", cmd.case_id)
+        authorize(conn, row)
+        return self.apply(conn, cmd, row)
 
     def open_case(self, cmd: OpenCase) -> EventApplied:
         """Open a case with an opening event (refer, court_refer, refer_enforcement)."""

@@ -8,6 +8,7 @@ request return the first answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
@@ -22,6 +23,7 @@ from tatulasu.wiring import App
 from workflow import scopes
 from workflow.commands import EventApplied, FireEvent
 from workflow.errors import InvalidField
+from workflow.users import User
 
 router = APIRouter(tags=["events"])
 
@@ -67,21 +69,41 @@ async def fire(
 def _fire(
     app: App, token: str, case_id: int, body: EventIn, version: int | None, key: str | None
 ) -> EventApplied:
+    """Who is asking, may he act on this case, then the event.
+
+    Without an `Idempotency-Key` all of it is one transaction. With one, the caller is
+    looked up first: the key is his (`user:key`), and the engine keeps keys in a
+    transaction of its own so that a twin request can be answered from the first.
+    """
+    if key is None:
+        with app.store.transaction() as conn:
+            user = authenticate(conn, token)
+            return app.engine.fire_in(conn, _command(user, case_id, body, version, None),
+                                      _authorizer(user))  # fmt: skip
     with app.store.reading() as conn:
         user = authenticate(conn, token)
+    cmd = _command(user, case_id, body, version, f"{user.id}:{key}")
+    return app.engine.fire(cmd, _authorizer(user))
+
+
+def _command(
+    user: User, case_id: int, body: EventIn, version: int | None, key: str | None
+) -> FireEvent:
     require_writer(user)
-    cmd = FireEvent(
+    return FireEvent(
         case_id=case_id,
         event=body.event,
         actor=user.id,
         role=user.role,
         payload=body.payload,
         expected_version=version,
-        idempotency_key=f"{user.id}:{key}" if key else None,
+        idempotency_key=key,
     )
 
+
+def _authorizer(user: User) -> Callable[[Connection, Any], None]:
     def authorize(conn: Connection, case: Any) -> None:
         if not scopes.may_act_on(conn, user, case):
-            raise Forbidden(f"case {case_id} is outside the scope of {user.role} {user.id!r}")
+            raise Forbidden(f"case {case.id} is outside the scope of {user.role} {user.id!r}")
 
-    return app.engine.fire(cmd, authorize)
+    return authorize
