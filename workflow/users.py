@@ -120,11 +120,13 @@ def deactivate(conn: Connection, user_id: str) -> None:
         raise NotFound("user", user_id)
 
 
+# Built once: every API request runs it (SQLAlchemy then reuses the compiled form).
+_BY_TOKEN = sa.select(users).where(users.c.token_hash == sa.bindparam("token_hash"), users.c.active)
+
+
 def by_token(conn: Connection, token: str) -> User | None:
     """The active user holding this token, or None."""
-    row = conn.execute(
-        sa.select(users).where(users.c.token_hash == hash_token(token), users.c.active)
-    ).first()
+    row = conn.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
     return None if row is None else _user(row)
 
 

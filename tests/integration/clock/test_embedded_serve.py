@@ -1,4 +1,8 @@
-"""`tatulasu serve` without a broker is a whole system: it reminds and escalates by itself."""
+"""`tatulasu serve` without a broker is a whole system: it reminds and escalates by itself.
+
+With `--workers 2` the HTTP work is shared by two processes, and the clock still runs
+once: every timer fires once and every notice is sent once.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.integration.clock.conftest import Processes, clock_env, wait_until
 from tests.integration.clock.scenario import progress, seed_due_cases
@@ -16,7 +21,9 @@ from workflow import audit
 from workflow.store import Store
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_serve_with_no_broker_fires_due_terms_and_sends_the_notices(
+    workers: int,
     tmp_path: Path,
     smtp: tuple[int, Deliveries],
     sms: tuple[str, Deliveries],
@@ -30,14 +37,18 @@ def test_serve_with_no_broker_fires_due_terms_and_sends_the_notices(
     del env["TATULASU_BROKER_URL"]
     port = free_port()
     procs = processes(env)
-    server = procs.start("serve", "--port", str(port), "--log-level", "warning")
+    server = procs.start(
+        "serve", "--port", str(port), "--log-level", "warning", "--workers", str(workers)
+    )
 
     wait_until(lambda: progress(store).done, 120, procs, "the embedded clock")
     state = progress(store)
     assert state.timers == 60 and state.fired_events == 60
     assert smtp[1].count() + sms[1].count() == state.messages
-    health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
-    assert health.status_code == 200, health.text
+    wait_until(lambda: healthy(port), 60, procs, "the HTTP workers")
+    for _ in range(2 * workers):
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert health.status_code == 200, health.text
     with store.reading() as conn:
         assert audit.verify(conn).ok
     store.dispose()
@@ -46,3 +57,10 @@ def test_serve_with_no_broker_fires_due_terms_and_sends_the_notices(
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
     assert server.wait(30) in (0, -signal.SIGTERM)
     assert "Traceback" not in procs.tail()
+
+
+def healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
