@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from workflow.calendar import DEFAULT_TZ
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     extra_days_off: DateList = []
     extra_working_days: DateList = []
     sweep_interval_seconds: float = 5.0
+    # The API answers about one request in N with `Connection: close`, so that clients'
+    # keep-alive connections spread over `serve --workers` processes (0: never).
+    http_keepalive_requests: int = Field(default=100, ge=0)
     # The Celery queue: deployments (or test runs) sharing one Redis keep apart by name.
     queue: str = "tatulasu"
     sweep_batch: int = 200

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from tatulasu import web
 from tatulasu.api import audit, cases, events, health, metrics, problems, referrals, reports
+from tatulasu.api.connections import RecycleConnections
 from tatulasu.api.schemas import reject_nul_in_query
 from tatulasu.wiring import App
 
@@ -37,6 +38,7 @@ def create_app(app: App) -> FastAPI:
     registry, latency = metrics.registry_for(app.store)
     api.state.metrics = registry
     api.add_middleware(metrics.Timing, latency=latency)
+    api.add_middleware(RecycleConnections, every=app.settings.http_keepalive_requests)
     problems.install(api)
     for module in (cases, events, referrals, audit, reports, health):
         api.include_router(module.router)
