@@ -179,7 +179,8 @@ def get_case(conn: Connection, case_id: int) -> CaseView:
         )
     )
     values = row._asdict()
-    del values["escalated_due_at"]  # bookkeeping of the tallies, not a fact of the case
+    # Bookkeeping of the tallies, not facts of the case (agreed_at is shown).
+    del values["escalated_due_at"], values["agreement_days"]
     for name in _INSTANTS:
         if values[name] is not None:
             values[name] = utc(values[name])

@@ -19,6 +19,16 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_cases_scope_state", "region", "centre", "state"),
         sa.Index("ix_cases_enforcement", "enforcement_proceeding"),
+        # The report's days to agreement: an index-only scan per scope, no table read.
+        sa.Index(
+            "ix_cases_agreement",
+            "region",
+            "centre",
+            "opened_at",
+            postgresql_include=["agreement_days"],
+            postgresql_where=sa.text("agreement_days IS NOT NULL"),
+            sqlite_where=sa.text("agreement_days IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -56,6 +66,7 @@ class Case(SQLModel, table=True):
     escalations: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     terms_missed: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     agreed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    agreement_days: float | None = None  # from opening to agreed_at, in days
     escalated_due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 

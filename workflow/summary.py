@@ -154,22 +154,20 @@ def _groups(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> list[Any]:
 def _days_to_agreement(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> Durations:
     """Median and 90th percentile of the days from opening to the first agreement.
 
+    Each agreed case carries its `agreement_days`, read from a partial covering index.
     PostgreSQL interpolates in the database (percentile_cont, the same linear rule as
     `percentile`); SQLite, which has no ordered-set aggregates, sends the day counts.
     """
-    agreed = [cases.c.agreed_at.is_not(None), *scope]
+    days = cases.c.agreement_days
+    agreed = [days.is_not(None), *scope]
     if conn.dialect.name == "postgresql":
-        seconds = sa.extract("epoch", cases.c.agreed_at - cases.c.opened_at)
-        days = sa.cast(seconds, sa.Float) / 86400
-        count, median, p90 = conn.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.percentile_cont(0.5).within_group(days),
-                sa.func.percentile_cont(0.9).within_group(days),
-            ).where(*agreed)
-        ).one()
+        fractions = sa.literal([0.5, 0.9], sa.ARRAY(sa.Float))
+        count, found = conn.execute(
+            sa.select(sa.func.count(), sa.func.percentile_cont(fractions).within_group(days))
+            .where(*agreed)
+        ).one()  # fmt: skip
+        median, p90 = found or (None, None)
         return Durations(count=int(count), median=_round(median), p90=_round(p90))
-    days = sa.func.julianday(cases.c.agreed_at) - sa.func.julianday(cases.c.opened_at)
     ordered = sorted(float(d) for d in conn.execute(sa.select(days).where(*agreed)).scalars())
     return _durations(ordered)
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 import states
 from workflow.schema import audit_events
+from workflow.store import utc
 
 SYSTEM = "system"
 AGREEMENT_EVENT = "reach_agreement"
@@ -35,7 +36,7 @@ COUNTED: Mapping[str, str] = {
     "remind": "reminders",
     ESCALATION_EVENT: "escalations",
 }
-COLUMNS = (*COUNTED.values(), "terms_missed", "agreed_at")
+COLUMNS = (*COUNTED.values(), "terms_missed", "agreed_at")  # and agreement_days
 
 
 @functools.cache
@@ -65,6 +66,7 @@ def tally(row: Any, event: str, actor: str, role: str, now: datetime) -> dict[st
         values[column] = getattr(row, column) + 1
     if event == AGREEMENT_EVENT and row.agreed_at is None:
         values["agreed_at"] = now
+        values["agreement_days"] = days_between(row.opened_at, now)
     if actor == SYSTEM and role == SYSTEM:
         if event in expiry_moves():
             values["terms_missed"] = row.terms_missed + 1
@@ -72,6 +74,11 @@ def tally(row: Any, event: str, actor: str, role: str, now: datetime) -> dict[st
             values["terms_missed"] = row.terms_missed + 1
             values["escalated_due_at"] = row.term_due_at
     return values
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    """Days (with their fraction) from `start` to `end`, read back from either store."""
+    return (utc(end) - utc(start)).total_seconds() / 86400
 
 
 def recount(conn: Connection, case_id: int) -> dict[str, Any]:

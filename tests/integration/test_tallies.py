@@ -45,9 +45,11 @@ def assert_agree(store: Store) -> None:
         for name in COUNTS:
             assert getattr(row, name) == recounted[name], (row.id, name)
         if recounted["agreed_at"] is None:
-            assert row.agreed_at is None, row.id
+            assert row.agreed_at is None and row.agreement_days is None, row.id
         else:
             assert utc(row.agreed_at) == utc(recounted["agreed_at"]), row.id
+            days = tallies.days_between(row.opened_at, recounted["agreed_at"])
+            assert row.agreement_days == pytest.approx(days, abs=1e-6), row.id
 
 
 def test_every_case_counts_what_its_history_says(demo_store: Store) -> None:

@@ -39,6 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("escalated_due_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch_op.add_column(sa.Column("agreement_days", sa.Float(), nullable=True))
     # One pass over the history, grouped by case (not a subquery per case and column).
     counts = ",\n".join(
         f"sum(CASE WHEN event = '{event}' THEN 1 ELSE 0 END) AS {column}"
@@ -70,10 +71,25 @@ def upgrade() -> None:
         WHERE cases.id = t.case_id
         """
     )
+    if op.get_context().dialect.name == "postgresql":
+        days = "EXTRACT(epoch FROM agreed_at - opened_at) / 86400"
+    else:
+        days = "julianday(agreed_at) - julianday(opened_at)"
+    op.execute(f"UPDATE cases SET agreement_days = {days} WHERE agreed_at IS NOT NULL")
+    op.create_index(
+        "ix_cases_agreement",
+        "cases",
+        ["region", "centre", "opened_at"],
+        postgresql_include=["agreement_days"],
+        postgresql_where=sa.text("agreement_days IS NOT NULL"),
+        sqlite_where=sa.text("agreement_days IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
     # Plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35): a batch copy of `cases` would
     # have to drop the table that parties, timers and the history refer to.
-    for column in ("escalated_due_at", "agreed_at", "terms_missed", *reversed(COUNTED)):
+    op.drop_index("ix_cases_agreement", table_name="cases")
+    columns = ("agreement_days", "escalated_due_at", "agreed_at", "terms_missed")
+    for column in (*columns, *reversed(COUNTED)):
         op.drop_column("cases", column)
