@@ -23,10 +23,14 @@ from workflow.users import User
 _bearer = HTTPBearer(auto_error=False, description="A token from `tatulasu users create`.")
 
 
-async def wired(request: Request) -> App:
+def app_of(request: Request) -> App:
     """The application's store and engine, set by `create_app`."""
     app: App = request.app.state.tatulasu
     return app
+
+
+async def wired(request: Request) -> App:
+    return app_of(request)
 
 
 Wired = Annotated[App, Depends(wired)]

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from tatulasu.api.auth import Token, Wired, authenticate, require_writer
+from tatulasu.api.auth import Token, app_of, authenticate, require_writer
 from tatulasu.api.cases import IdempotencyKey, etag
 from tatulasu.api.problems import Forbidden, responses
 from tatulasu.api.schemas import CaseId, EventIn, EventOut
@@ -52,18 +52,23 @@ async def fire(
     case_id: CaseId,
     body: EventIn,
     token: Token,
-    app: Wired,
-    response: Response,
+    request: Request,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
-) -> EventOut:
+) -> Response:
     """Fire one event (accept, assign_mediator, reach_agreement, approve, …) on one case."""
     version = expected_version(if_match)
+    app = app_of(request)
     # The busiest route does its blocking work in one trip to the thread pool (who is
-    # asking, may he, then the event), instead of one trip per dependency.
+    # asking, may he, then the event), instead of one trip per dependency, and answers
+    # with the JSON of its model directly (FastAPI would validate it once more).
     result = await run_in_threadpool(_fire, app, token, case_id, body, version, idempotency_key)
-    response.headers["ETag"] = etag(result.version)
-    return EventOut(**result.to_dict(), version=result.version)
+    out = EventOut(**result.to_dict(), version=result.version)
+    return Response(
+        out.model_dump_json(),
+        media_type="application/json",
+        headers={"ETag": etag(result.version)},
+    )
 
 
 def _fire(
