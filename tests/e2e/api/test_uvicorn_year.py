@@ -7,11 +7,7 @@ must count exactly what was driven, and the audit chain must verify.
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,6 +23,7 @@ from typer.testing import CliRunner
 from tatulasu.cli import app as cli
 from tests.conftest import BIN_A, BIN_B, PG_URL, make_iin
 from tests.e2e.api.conftest import OSKEMEN
+from tests.e2e.served import uvicorn_api
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -41,12 +38,6 @@ STAFF = [
 PARTIES = [f"party-{n}" for n in range(4)]
 ENFORCEMENT_SETTLED, ENFORCEMENT_RETURNED = 48, 12
 PARTY_SETTLED, PARTY_JUDGED, PARTY_WITHDRAWN = 59, 10, 5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -79,31 +70,8 @@ def tokens(fresh_database: str) -> dict[str, str]:
 
 @pytest.fixture
 def server(fresh_database: str, tokens: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "TATULASU_DATABASE_URL": fresh_database}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "tatulasu.api.asgi:from_environment",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "uvicorn did not start in 30 s"
-            time.sleep(0.1)
+    with uvicorn_api(fresh_database) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 class Desk:

@@ -7,17 +7,12 @@ out; the server is a real uvicorn process, as `tatulasu serve` would run it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tatulasu.demo.run import run_demo
@@ -25,7 +20,7 @@ from tatulasu.settings import Settings
 from tatulasu.web.session import COOKIE
 from tatulasu.wiring import build
 from tests.conftest import BIN_A, IIN
-from tests.e2e.api.test_uvicorn_year import free_port
+from tests.e2e.served import uvicorn_api
 from tests.e2e.web.conftest import SCRIPT_SUBJECT
 from workflow import audit, queries, users
 from workflow.clock import SimulatedClock
@@ -86,31 +81,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
 @pytest.fixture(scope="module")
 def server(seeded: Seeded) -> Iterator[str]:
     """uvicorn in its own process, on the seeded store, as a deployment starts it."""
-    port = free_port()
-    env = {**os.environ, "TATULASU_DATABASE_URL": seeded.url}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "tatulasu.api.asgi:from_environment",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "uvicorn did not start in 30 s"
-            time.sleep(0.1)
+    with uvicorn_api(seeded.url) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 @pytest.fixture
