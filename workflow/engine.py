@@ -123,20 +123,15 @@ class Engine:
             "expected_version": cmd.expected_version,
         }
         return self._idempotent(
-            cmd.idempotency_key, request, lambda conn: self.fire_in(conn, cmd, authorize)
+            cmd.idempotency_key, request, lambda conn: self._authorized_apply(conn, cmd, authorize)
         )
 
-    def fire_in(
+    def _authorized_apply(
         self,
         conn: Connection,
         cmd: FireEvent,
-        authorize: Callable[[Connection, Any], None] | None = None,
+        authorize: Callable[[Connection, Any], None] | None,
     ) -> EventApplied:
-        """`fire` inside the caller's transaction, without idempotency keys.
-
-        For an interface that authenticates the caller in the same transaction as his
-        event; the caller commits.
-        """
         if authorize is None:
             return self.apply(conn, cmd)
         row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()

@@ -20,6 +20,7 @@ from workflow import scopes, users
 from workflow.errors import NotFound
 from workflow.users import User
 
+UNKNOWN_TOKEN = "the bearer token is unknown, replaced or deactivated"
 _bearer = HTTPBearer(auto_error=False, description="A token from `tatulasu users create`.")
 
 
@@ -52,7 +53,7 @@ def authenticate(conn: Connection, token: str) -> User:
     """The active user holding `token`, read in the caller's transaction."""
     user = users.by_token(conn, token)
     if user is None:
-        raise Unauthenticated("the bearer token is unknown, replaced or deactivated")
+        raise Unauthenticated(UNKNOWN_TOKEN)
     return user
 
 

@@ -15,14 +15,14 @@ from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from tatulasu.api.auth import Token, app_of, authenticate, require_writer
+from tatulasu.api.auth import UNKNOWN_TOKEN, Token, app_of, authenticate, require_writer
 from tatulasu.api.cases import IdempotencyKey, etag
-from tatulasu.api.problems import Forbidden, responses
+from tatulasu.api.problems import Forbidden, Unauthenticated, responses
 from tatulasu.api.schemas import CaseId, EventIn, EventOut
 from tatulasu.wiring import App
-from workflow import scopes
+from workflow import scopes, users
 from workflow.commands import EventApplied, FireEvent
-from workflow.errors import InvalidField
+from workflow.errors import InvalidField, NotFound
 from workflow.users import User
 
 router = APIRouter(tags=["events"])
@@ -82,9 +82,15 @@ def _fire(
     """
     if key is None:
         with app.store.transaction() as conn:
-            user = authenticate(conn, token)
-            return app.engine.fire_in(conn, _command(user, case_id, body, version, None),
-                                      _authorizer(user))  # fmt: skip
+            found = users.by_token_with_case(conn, token, case_id)
+            if found is None:
+                raise Unauthenticated(UNKNOWN_TOKEN)
+            user, case = found
+            cmd = _command(user, case_id, body, version, None)
+            if case is None:
+                raise NotFound("case", case_id)
+            _authorizer(user)(conn, case)
+            return app.engine.apply(conn, cmd, case)
     with app.store.reading() as conn:
         user = authenticate(conn, token)
     cmd = _command(user, case_id, body, version, f"{user.id}:{key}")

@@ -156,3 +156,27 @@ def test_a_request_without_a_valid_token_is_unauthenticated(api: Api, cases: Cas
         assert answer.headers["www-authenticate"] == "Bearer"
     assert api.client.get("/healthz").status_code == 200
     assert api.client.get("/metrics").status_code == 200
+
+
+@pytest.mark.parametrize("key", [None, "retry-1"], ids=["one-transaction", "idempotent"])
+def test_firing_refuses_in_order_token_role_case_scope(
+    api: Api, cases: Cases, key: str | None
+) -> None:
+    """Both paths of `POST /cases/{id}/events` refuse alike, and write nothing."""
+    headers = {"Idempotency-Key": key} if key else {}
+    body = {"event": "record_consultation", "payload": {}}
+
+    def fire(user: str | None, case_id: int) -> int:
+        auth = api.auth(user) if user else {"Authorization": "Bearer nope"}
+        url = f"/cases/{case_id}/events"
+        return api.client.post(url, json=body, headers={**auth, **headers}).status_code
+
+    before = api.get("coord-vko", f"/cases/{cases.party}").json()["version"]
+    assert fire(None, cases.party) == 401  # unknown token, even for a missing case
+    assert fire(None, 10**6) == 401
+    assert fire("sup-vko", 10**6) == 403  # read-only role before the case is looked up
+    assert fire("coord-vko", 10**6) == 404
+    assert fire("coord-kar", cases.party) == 403  # another centre's case
+    assert api.get("coord-vko", f"/cases/{cases.party}").json()["version"] == before
+    assert fire("coord-vko", cases.party) == 200
+    assert api.get("coord-vko", f"/cases/{cases.party}").json()["version"] == before + 1
