@@ -18,9 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tatulasu import render
 from tatulasu.exits import BAD_INPUT, fail, reports_errors
 from tatulasu.options import DatabaseUrl, Json, info, opened
+from workflow import users
 from workflow.engine import Engine
+from workflow.errors import InvalidField
 from workflow.referral_import import ImportReport, import_referrals
 from workflow.referral_rows import Referrer
+from workflow.users import User
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +33,9 @@ def register(app: typer.Typer) -> None:
 @reports_errors
 def import_file(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV file (columns: README).")],
-    actor: Annotated[str, typer.Option(help="The bailiff who refers the disputes.")],
+    actor: Annotated[
+        str, typer.Option(help="The registered bailiff who refers the disputes (his id).")
+    ],
     region: Annotated[
         str | None, typer.Option(help="Region of rows without one (and the only one allowed).")
     ] = None,
@@ -46,8 +51,10 @@ def import_file(
         data = file.read_bytes()
     except OSError as exc:
         raise fail(f"FILE: cannot read {file}: {exc.strerror}", BAD_INPUT) from None
-    referrer = Referrer(actor=actor, region=region, centre=centre)
     with opened(database_url) as wired:
+        with wired.store.reading() as conn:
+            bailiff = users.by_id(conn, actor)
+        referrer = referrer_for(bailiff, actor, region, centre)
         if json_out:
             report = import_referrals(wired.engine, data, referrer, partial=partial)
         else:
@@ -58,6 +65,27 @@ def import_file(
         _show(report)
     if report.rejected:
         raise typer.Exit(BAD_INPUT)
+
+
+def referrer_for(
+    bailiff: User | None, actor: str, region: str | None, centre: str | None
+) -> Referrer:
+    """The import runs as a registered, active bailiff, within his region and centre.
+
+    The same rule as `POST /referrals/import`, where the bailiff is the token's user:
+    rows default to his region (and centre, if he has one) and may not name others.
+    """
+    if bailiff is None or not bailiff.active or bailiff.role != "bailiff":
+        raise InvalidField(
+            "--actor",
+            f"{actor!r} is not an active bailiff: register him with "
+            "`tatulasu users create --role bailiff --region …`",
+        )
+    for option, given, his in (("--region", region, bailiff.region),
+                               ("--centre", centre, bailiff.centre)):  # fmt: skip
+        if given is not None and his is not None and given != his:
+            raise InvalidField(option, f"{given!r} is not bailiff {actor!r}'s ({his})")
+    return Referrer(actor=actor, region=bailiff.region or region, centre=bailiff.centre or centre)
 
 
 def _with_progress(engine: Engine, data: bytes, referrer: Referrer, partial: bool) -> ImportReport:

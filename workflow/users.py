@@ -161,6 +161,12 @@ def by_token(conn: Connection, token: str) -> User | None:
     return None if row is None else _user(row)
 
 
+def by_id(conn: Connection, user_id: str) -> User | None:
+    """The user with this id, active or not, or None."""
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
 def listing(conn: Connection, role: str | None = None) -> list[User]:
     query = sa.select(users).order_by(users.c.role, users.c.id)
     if role is not None:

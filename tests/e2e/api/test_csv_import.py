@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tatulasu.cli import app as cli
 from tests.conftest import BIN_A, make_iin
-from tests.e2e.api.conftest import Api
+from tests.e2e.api.conftest import OSKEMEN, Api
 
 ENGLISH = (
     "enforcement_proceeding,proceeding_opened_on,centre,debtor_name,debtor_iin_bin,"
@@ -153,6 +153,10 @@ def test_the_cli_imports_ten_thousand_rows_with_a_progress_bar(tmp_path: Path) -
     runner = CliRunner()
     env = {"TATULASU_DATABASE_URL": url, "COLUMNS": "120"}
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
+    for ident in ("bailiff-vko", "b-1"):
+        made = runner.invoke(cli, ["users", "create", "--id", ident, "--name", "Bailiff",
+                                   "--role", "bailiff", "--region", "VKO"], env=env)  # fmt: skip
+        assert made.exit_code == 0, made.output
     lines = [ENGLISH, *(row(n, iin=make_iin(n % 5000)) for n in range(10_000))]
     # Two debtors may share an IIN across proceedings; one proceeding, one row.
     path = tmp_path / "big.csv"
@@ -168,3 +172,30 @@ def test_the_cli_imports_ten_thousand_rows_with_a_progress_bar(tmp_path: Path) -
     assert again.exit_code == 2
     report = json.loads(again.stdout)
     assert (report["imported"], report["rejected"]) == (0, 10_000)
+
+
+def test_the_cli_imports_only_as_a_registered_bailiff_of_his_region(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'import.db'}"
+    runner = CliRunner()
+    env = {"TATULASU_DATABASE_URL": url, "COLUMNS": "200"}
+    assert runner.invoke(cli, ["init"], env=env).exit_code == 0
+    for ident, role in (("bailiff-vko", "bailiff"), ("coord-1", "coordinator")):
+        create = ["users", "create", "--id", ident, "--name", "N", "--role", role]
+        made = runner.invoke(cli, [*create, "--region", "VKO", "--centre", OSKEMEN], env=env)
+        assert made.exit_code == 0, made.output
+    path = tmp_path / "one.csv"
+    path.write_text(f"{ENGLISH}\n{row(0)}\n", encoding="utf-8")
+
+    def run(*options: str) -> Any:
+        return runner.invoke(cli, ["import", str(path), *options], env=env)
+
+    for options, field in (
+        (["--actor", "nobody"], "--actor"),
+        (["--actor", "coord-1"], "--actor"),
+        (["--actor", "bailiff-vko", "--region", "KAR"], "--region"),
+    ):
+        refused = run(*options)
+        assert refused.exit_code == 2 and field in refused.output, refused.output
+    done = run("--actor", "bailiff-vko", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["imported"] == 1
