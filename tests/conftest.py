@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import pytest
@@ -53,13 +53,23 @@ def make_iin(serial: int) -> str:
 
 # ---------------------------------------------------------------------------- PostgreSQL
 
-_PG_SKIPPED: list[str] = []
+# The real parts a local run could not reach (part -> first reason), shown loudly at the
+# end of the run; under CI=true a missing part fails the tests instead.
+_NOT_RUN: dict[str, str] = {}
+
+
+def unavailable(part: str, message: str) -> NoReturn:
+    """Skip a test whose real part (PostgreSQL, Redis, Chromium) is missing here."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    _NOT_RUN.setdefault(part, message)
+    pytest.skip(message)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _PG_SKIPPED:
-        terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(_PG_SKIPPED[0], red=True)
+    for part, message in _NOT_RUN.items():
+        terminalreporter.write_sep("!", f"{part} tests were SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(message, red=True)
 
 
 def _pg_reachable() -> str | None:
@@ -100,11 +110,9 @@ def pg_admin() -> Iterator[sa.Engine]:
         _try_start_pg()
         reason = _pg_reachable()
     if reason is not None:
-        message = f"PostgreSQL at {PG_URL} is unreachable ({reason}): PostgreSQL tests NOT run"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        _PG_SKIPPED.append(message)
-        pytest.skip(message)
+        unavailable(
+            "PostgreSQL", f"PostgreSQL at {PG_URL} is unreachable ({reason}): tests NOT run"
+        )
     engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     yield engine
     engine.dispose()

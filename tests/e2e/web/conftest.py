@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from tatulasu.api import create_app
 from tatulasu.web.session import COOKIE
 from tatulasu.wiring import App
+from tests.conftest import unavailable
 from tests.e2e.api.conftest import (
     add_people,
     court_referral,
@@ -39,14 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 SCRIPT_SUBJECT = "<script>alert('pwned')</script> unpaid wages"
-
-_BROWSER_SKIPPED: list[str] = []
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _BROWSER_SKIPPED:
-        terminalreporter.write_sep("!", "browser tests were SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(_BROWSER_SKIPPED[0], red=True)
 
 
 @dataclass
@@ -110,11 +103,7 @@ def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by playwright (never `playwright install`)."""
     reason = browser_missing()
     if reason is not None:
-        message = f"browser tests NOT run: {reason}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        _BROWSER_SKIPPED.append(message)
-        pytest.skip(message)
+        unavailable("browser", f"browser tests NOT run: {reason}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
