@@ -140,19 +140,7 @@ def by_token_with_case(conn: Connection, token: str, case_id: int) -> tuple[User
     ).first()
     if row is None:
         return None
-    user = User(
-        id=row.user_id,
-        name=row.user_name,
-        role=row.user_role,
-        region=row.user_region,
-        centre=row.user_centre,
-        email=row.user_email,
-        phone=row.user_phone,
-        language=row.user_language,
-        iin_bin=row.user_iin_bin,
-        active=bool(row.user_active),
-    )
-    return user, (row if row.id is not None else None)
+    return _user(row, prefix="user_"), (row if row.id is not None else None)
 
 
 def by_token(conn: Connection, token: str) -> User | None:
@@ -174,19 +162,13 @@ def listing(conn: Connection, role: str | None = None) -> list[User]:
     return [_user(r) for r in conn.execute(query)]
 
 
-def _user(row: Any) -> User:
-    return User(
-        id=row.id,
-        name=row.name,
-        role=row.role,
-        region=row.region,
-        centre=row.centre,
-        email=row.email,
-        phone=row.phone,
-        language=row.language,
-        iin_bin=row.iin_bin,
-        active=bool(row.active),
-    )
+_FIELDS = ("id", "name", "role", "region", "centre", "email", "phone", "language", "iin_bin")
+
+
+def _user(row: Any, prefix: str = "") -> User:
+    """The user in `row`, whose user columns may carry a prefix (a join with cases)."""
+    found = {name: getattr(row, prefix + name) for name in _FIELDS}
+    return User(**found, active=bool(getattr(row, prefix + "active")))
 
 
 def _text(field: str, value: str, limit: int) -> None:
