@@ -123,21 +123,27 @@ class Engine:
             "expected_version": cmd.expected_version,
         }
         return self._idempotent(
-            cmd.idempotency_key, request, lambda conn: self._authorized_apply(conn, cmd, authorize)
+            cmd.idempotency_key, request, lambda conn: self.apply_authorized(conn, cmd, authorize)
         )
 
-    def _authorized_apply(
+    def apply_authorized(
         self,
         conn: Connection,
         cmd: FireEvent,
         authorize: Callable[[Connection, Any], None] | None,
+        row: Any | None = None,
     ) -> EventApplied:
-        if authorize is None:
-            return self.apply(conn, cmd)
-        row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+        """`apply`, after `authorize` has seen the case row (`row`, or read here).
+
+        For an interface that reads the case together with its caller in the event's
+        transaction; no idempotency key is kept (`fire` keeps them).
+        """
+        if row is None:
+            row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
         if row is None:
             raise NotFound("case", cmd.case_id)
-        authorize(conn, row)
+        if authorize is not None:
+            authorize(conn, row)
         return self.apply(conn, cmd, row)
 
     def open_case(self, cmd: OpenCase) -> EventApplied:

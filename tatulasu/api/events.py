@@ -22,7 +22,7 @@ from tatulasu.api.schemas import CaseId, EventIn, EventOut
 from tatulasu.wiring import App
 from workflow import scopes, users
 from workflow.commands import EventApplied, FireEvent
-from workflow.errors import InvalidField, NotFound
+from workflow.errors import InvalidField
 from workflow.users import User
 
 router = APIRouter(tags=["events"])
@@ -87,10 +87,7 @@ def _fire(
                 raise Unauthenticated(UNKNOWN_TOKEN)
             user, case = found
             cmd = _command(user, case_id, body, version, None)
-            if case is None:
-                raise NotFound("case", case_id)
-            _authorizer(user)(conn, case)
-            return app.engine.apply(conn, cmd, case)
+            return app.engine.apply_authorized(conn, cmd, _authorizer(user), case)
     with app.store.reading() as conn:
         user = authenticate(conn, token)
     cmd = _command(user, case_id, body, version, f"{user.id}:{key}")
