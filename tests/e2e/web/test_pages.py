@@ -283,7 +283,9 @@ def test_the_pages_stay_out_of_the_openapi_document(site: Site) -> None:
 
 
 def test_the_history_is_complete_on_the_case_page(site: Site, opened: Opened) -> None:
-    for event, payload in (("accept", {}), ("assign_mediator", {"mediator": "med-vko"})):
+    steps = (("accept", {}), ("assign_mediator", {"mediator": "med-vko"}),
+             ("record_consultation", {}))  # fmt: skip
+    for event, payload in steps:
         done = site.client.post(
             f"/cases/{opened.party}/events", json={"event": event, "payload": payload},
             headers={"Authorization": f"Bearer {site.tokens['coord-vko']}"},
@@ -294,7 +296,9 @@ def test_the_history_is_complete_on_the_case_page(site: Site, opened: Opened) ->
         stored = conn.execute(
             sa.select(audit_events.c.hash).where(audit_events.c.case_id == opened.party)
         ).all()
-    assert len(stored) == 3
+    assert len(stored) == 4
     for (digest,) in stored:
         assert f">{digest[:12]}</code>" in page
     assert "<code>assign_mediator</code>" in page
+    tallies = "consultations 1 · sessions 0 · reminders 0 · escalations 0 · terms missed 0"
+    assert f">{tallies}<" in page
