@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 import states
 from workflow.schema import cases
 from workflow.store import utc
+from workflow.tallies import COUNTS
 
 # The terminal state that counts as reconciled. Every other terminal state is an outcome
 # without a reconciliation (a judgment, a return to the bailiff, a withdrawal, a decline).
@@ -87,11 +88,11 @@ def summary(
     groups = _groups(conn, scope)
     by_origin: dict[str, int] = {}
     by_state: dict[str, int] = {}
-    totals = dict.fromkeys(_TALLIES, 0)
+    totals = dict.fromkeys(COUNTS, 0)
     for group in groups:
         by_origin[group.origin] = by_origin.get(group.origin, 0) + group.n
         by_state[group.state] = by_state.get(group.state, 0) + group.n
-        for name in _TALLIES:
+        for name in COUNTS:
             totals[name] += getattr(group, name)
     terminal = terminal_states()
     outcomes = {s: n for s, n in sorted(by_state.items()) if s in terminal}
@@ -137,12 +138,9 @@ def _scope(
     return conditions
 
 
-_TALLIES = ("consultations", "sessions", "reminders", "escalations", "terms_missed")
-
-
 def _groups(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> list[Any]:
     """One row per (state, origin): how many cases, and the sums of their tallies."""
-    sums = [sa.func.coalesce(sa.func.sum(cases.c[name]), 0).label(name) for name in _TALLIES]
+    sums = [sa.func.coalesce(sa.func.sum(cases.c[name]), 0).label(name) for name in COUNTS]
     query = (
         sa.select(cases.c.state, cases.c.origin, sa.func.count().label("n"), *sums)
         .where(*scope)

@@ -36,7 +36,8 @@ COUNTED: Mapping[str, str] = {
     "remind": "reminders",
     ESCALATION_EVENT: "escalations",
 }
-COLUMNS = (*COUNTED.values(), "terms_missed", "agreed_at")  # and agreement_days
+# The counting columns of a case (besides agreed_at and agreement_days).
+COUNTS = (*COUNTED.values(), "terms_missed")
 
 
 @functools.cache
@@ -91,8 +92,7 @@ def recount(conn: Connection, case_id: int) -> dict[str, Any]:
         .where(audit_events.c.case_id == case_id)
         .order_by(audit_events.c.seq)
     ).all()  # fmt: skip
-    figures: dict[str, Any] = {name: 0 for name in COLUMNS}
-    figures["agreed_at"] = None
+    figures: dict[str, Any] = {**dict.fromkeys(COUNTS, 0), "agreed_at": None}
     escalated: set[str] = set()
     for event, actor, role, at, payload in history:
         column = COUNTED.get(event)
