@@ -8,9 +8,12 @@ here too, because the API's endpoint takes a bearer header, which a link cannot 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from tatulasu.api import reports
 from tatulasu.api.auth import Wired
@@ -38,38 +41,45 @@ def charts(s: SummaryOut) -> list[BarChart]:
     ]  # fmt: skip
 
 
-@router.get("/reports")
-def report_page(
-    request: Request,
-    user: Viewer,
-    app: Wired,
+@dataclass(frozen=True)
+class Asked:
+    """The period, region and centre a report page or its CSV is asked for."""
+
+    since: date | None
+    until: date | None
+    region: str | None
+    centre: str | None
+
+
+async def asked(
     since: params.Day = None,
     until: params.Day = None,
     region: params.Region = None,
     centre: params.Centre = None,
-) -> Response:
-    region = params.known_region(region)
-    figures = reports.report(app, user, since, until, region, centre)
-    asked = {"since": since, "until": until, "region": region, "centre": centre}
-    csv = "/web/reports.csv?" + urlencode({k: v for k, v in asked.items() if v is not None})
+) -> Asked:
+    return Asked(since, until, params.known_region(region), centre)
+
+
+Question = Annotated[Asked, Depends(asked)]
+
+
+@router.get("/reports")
+def report_page(request: Request, user: Viewer, app: Wired, question: Question) -> Response:
+    figures = reports.report(app, user, **vars(question))
+    given = {k: v for k, v in vars(question).items() if v is not None}
+    csv = "/web/reports.csv?" + urlencode(given)
     regions = REGIONS if user.role == "admin" else {r: REGIONS[r] for r in (user.region,) if r}
     return render(
         request, "reports.html", user,
-        figures=figures, charts=charts(figures), asked=asked, csv_url=csv, regions=regions,
+        figures=figures, charts=charts(figures), asked=question, csv_url=csv,
+        regions=regions,
     )  # fmt: skip
 
 
 @router.get("/reports.csv")
-def report_csv(
-    user: Viewer,
-    app: Wired,
-    since: params.Day = None,
-    until: params.Day = None,
-    region: params.Region = None,
-    centre: params.Centre = None,
-) -> Response:
+def report_csv(user: Viewer, app: Wired, question: Question) -> Response:
     """The same figures as `GET /reports/summary?format=csv`: one figure a row."""
-    figures = reports.report(app, user, since, until, params.known_region(region), centre)
+    figures = reports.report(app, user, **vars(question))
     return Response(
         reports.as_csv(figures),
         media_type="text/csv; charset=utf-8",
