@@ -9,6 +9,7 @@ CI=true: a green CI run must have exercised the real server.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
@@ -64,6 +65,14 @@ def unavailable(part: str, message: str) -> NoReturn:
         pytest.fail(message)
     _NOT_RUN.setdefault(part, message)
     pytest.skip(message)
+
+
+def need_tool(program: str, install: str) -> str:
+    """The path of a program a test runs (`dot`, `wrk`); skip loudly when it is missing."""
+    path = shutil.which(program)
+    if path is None:
+        unavailable(program, f"`{program}` is not installed ({install}): tests NOT run")
+    return path
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

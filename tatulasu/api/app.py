@@ -35,7 +35,7 @@ def create_app(app: App) -> FastAPI:
         dependencies=[Depends(reject_nul_in_query)],
     )
     api.state.tatulasu = app
-    registry, latency = metrics.registry_for(app.store)
+    registry, latency = metrics.registry_for(app.store, app.engine.clock)
     api.state.metrics = registry
     api.add_middleware(metrics.Timing, latency=latency)
     api.add_middleware(RecycleConnections, every=app.settings.http_keepalive_requests)

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workflow import summary
+from workflow.clock import Clock
 from workflow.schema import audit_events, cases, outbox, timers
 from workflow.store import Store
 
@@ -28,14 +29,16 @@ LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 class StoreCollector(Collector):
     """Reads the case figures from the database when Prometheus scrapes."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
+        self.clock = clock
 
     def describe(self) -> Iterator[Metric]:
         """The names alone: registering must not query a database that may be down."""
         yield from self._families()
         yield GaugeMetricFamily("tatulasu_terms_missed", "Terms that ran out")
         yield GaugeMetricFamily("tatulasu_open_timers", "Timers not yet fired")
+        yield GaugeMetricFamily("tatulasu_timers_overdue", "Timers past due and not fired")
 
     @staticmethod
     def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
@@ -61,6 +64,11 @@ class StoreCollector(Collector):
             open_timers = conn.execute(
                 sa.select(sa.func.count()).select_from(timers).where(timers.c.fired_at.is_(None))
             ).scalar_one()
+            overdue = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(timers)
+                .where(timers.c.fired_at.is_(None), timers.c.due_at < self.clock.now())
+            ).scalar_one()
         yield events
         yield by_state
         yield backlog
@@ -68,16 +76,21 @@ class StoreCollector(Collector):
             "tatulasu_terms_missed", "Terms that ran out (escalated or expired)", value=missed
         )
         yield GaugeMetricFamily("tatulasu_open_timers", "Timers not yet fired", value=open_timers)
+        yield GaugeMetricFamily(
+            "tatulasu_timers_overdue",
+            "Timers past due and not fired: above zero for long, the clock (beat/sweep) is stalled",
+            value=overdue,
+        )
 
 
 def _grouped(column: sa.ColumnElement[str]) -> sa.Select[str, int]:
     return sa.select(column, sa.func.count()).group_by(column)
 
 
-def registry_for(store: Store) -> tuple[CollectorRegistry, Histogram]:
+def registry_for(store: Store, clock: Clock) -> tuple[CollectorRegistry, Histogram]:
     """A registry per app (not the global one), so two apps in one process do not clash."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(StoreCollector(store))
+    registry.register(StoreCollector(store, clock))
     latency = Histogram(
         "tatulasu_http_request_duration_seconds",
         "Time to answer an HTTP request",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import need_tool
 from tests.e2e.conftest import Run
 
 
@@ -96,11 +95,8 @@ def test_svg_without_graphviz_says_what_to_install(
     assert "install graphviz" in result.stderr
 
 
-@pytest.mark.skipif(
-    shutil.which("dot") is None and os.environ.get("CI") != "true",
-    reason="needs Graphviz's dot (`apt-get install graphviz`); .ci/run installs it",
-)
 def test_svg_with_graphviz(run: Run, tmp_path: Path) -> None:
+    need_tool("dot", "apt-get install graphviz; .ci/run installs it")
     target = tmp_path / "lifecycle.svg"
     result = run("diagram", "--format", "svg", "--output", str(target))
     assert result.exit_code == 0, result.stderr

@@ -7,6 +7,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,16 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def _bash_blocks(section: str) -> list[str]:
     body = README.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```bash\n(.*?)```", body, flags=re.S)
+
+
+def _locked_version(package: str) -> str:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    return next(p["version"] for p in lock["package"] if p["name"] == package)
+
+
+def _uv() -> str:
+    """The uv the lock pins, installed beside this interpreter by the test extra."""
+    return str(Path(sys.executable).with_name("uv"))
 
 
 def _quick_start() -> tuple[str, str]:
@@ -32,31 +43,34 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert tests in ci
 
 
-def test_readme_main_command_installs_and_runs_the_demo(tmp_path: Path) -> None:
-    """`pip install -e . && tatulasu demo`, in a fresh virtual environment."""
+def test_readme_main_command_installs_from_the_lock_and_runs_the_demo(tmp_path: Path) -> None:
+    """`pip install uv==… && uv run --locked tatulasu demo`, into a fresh environment.
+
+    uv is told to install into a throwaway environment and to use only its cache
+    (`UV_OFFLINE`): the tests talk to no registry. The pip half is checked, not run: the
+    uv it installs must be the one the lock holds.
+    """
     main, _ = _quick_start()
     install, run = (part.strip() for part in main.split("&&"))
-    assert install == "pip install -e ."
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-e", str(ROOT)]
-    installed = subprocess.run(pip, capture_output=True, text=True, timeout=600)
-    assert installed.returncode == 0, installed.stderr[-2000:]
+    assert install == f"pip install uv=={_locked_version('uv')}"
+    argv = shlex.split(run)
+    assert argv[:3] == ["uv", "run", "--locked"], run
     work = tmp_path / "work"
     work.mkdir()
-    argv = shlex.split(run)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TATULASU_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TATULASU_", "UV_"))}
+    env |= {
+        "UV_PROJECT": str(ROOT),
+        "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv"),
+        "UV_OFFLINE": "1",
+        "VIRTUAL_ENV": "",
+    }
     done = subprocess.run(
-        [str(venv / "bin" / argv[0]), *argv[1:]],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+        [_uv(), *argv[1:]], cwd=work, capture_output=True, text=True, timeout=600, env=env
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "audit chain verified" in done.stdout
     assert re.search(r"reconciled: \d+ of \d+", done.stdout)
+    assert (work / "tatulasu-demo.db").exists()
 
 
 def test_readme_cli_walkthrough_runs(tmp_path: Path) -> None:

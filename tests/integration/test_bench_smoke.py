@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import need_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = 3
 
@@ -43,6 +45,8 @@ def test_benchmark_runs_quick_and_prints_its_table(name: str) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("name", ["postgres", "clock", "http"])
 def test_server_benchmarks_run_quick_or_say_the_server_is_unreachable(name: str) -> None:
+    if name == "http":
+        need_tool("wrk", "apt-get install wrk; .ci/run installs it")
     done = run_bench(name, timeout=600)
     if done.returncode == UNREACHABLE:
         if os.environ.get("CI") == "true":
