@@ -11,11 +11,12 @@ import functools
 import re
 from pathlib import Path
 
-from states.definition import EventSpec, Lifecycle, Route, StateSpec, Term, load
+from states.definition import EventSpec, GuardSpec, Lifecycle, Route, StateSpec, Term, load
 from states.errors import InvalidDefinition, TatulasuError
 
 __all__ = [
     "EventSpec",
+    "GuardSpec",
     "InvalidDefinition",
     "Lifecycle",
     "Route",

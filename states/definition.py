@@ -19,6 +19,7 @@ from states import vocabulary
 from states.errors import InvalidDefinition
 
 ALL_OPEN = "*"
+LANGS = vocabulary.LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,24 @@ class EventSpec:
 
 
 @dataclass(frozen=True)
+class GuardSpec:
+    """A guard in words, for the person whose event it refused.
+
+    `needs` completes "<event> needs …" in each language; `fire` names the event that
+    makes the guard hold, when one does.
+    """
+
+    name: str
+    needs: Mapping[str, str]
+    fire: str | None = None
+
+    def explained(self, language: str = "en") -> str:
+        """E.g. "a mediator assigned first (guard has_mediator): fire assign_mediator"."""
+        text = f"{self.needs[language]} (guard {self.name})"
+        return f"{text}: fire {self.fire}" if self.fire else text
+
+
+@dataclass(frozen=True)
 class Lifecycle:
     """A whole, validated lifecycle definition of one version."""
 
@@ -101,6 +120,7 @@ class Lifecycle:
     source: str = "<memory>"
     # (state, event) -> the routes leaving that state for that event, in file order.
     table: Mapping[tuple[str, str], tuple[Route, ...]] = field(default_factory=dict)
+    guards: Mapping[str, GuardSpec] = field(default_factory=dict)
 
     def open_states(self) -> list[str]:
         return [s.name for s in self.states.values() if not s.terminal and s.name != self.initial]
@@ -160,6 +180,7 @@ class _Parser:
             name: self.event(name, spec, states, reasons, open_states)
             for name, spec in raw_events.items()
         }
+        guards = self.guards(raw.get("guards", {}), events)
         table: dict[tuple[str, str], tuple[Route, ...]] = {}
         for event in events.values():
             for route in event.routes:
@@ -174,7 +195,40 @@ class _Parser:
             reasons=reasons,
             source=self.source,
             table=table,
+            guards=guards,
         )
+
+    def guards(self, raw: Any, events: Mapping[str, EventSpec]) -> dict[str, GuardSpec]:
+        """Every guard a route names must be explained, in every language."""
+        if not isinstance(raw, dict):
+            raise self.fail("guards", "must be a table of guards")
+        found = {str(name): self.guard(str(name), spec, events) for name, spec in raw.items()}
+        used = sorted({g for e in events.values() for r in e.routes for g in r.guards})
+        for name in used:
+            if name not in found:
+                raise self.fail(
+                    f"guard {name!r}",
+                    f"has no explanation: add [guards.{name}] with needs.en, needs.ru, needs.kk",
+                )
+        return found
+
+    def guard(self, name: str, spec: Any, events: Mapping[str, EventSpec]) -> GuardSpec:
+        where = f"guard {name!r}"
+        self.known(where, "guards", (name,), vocabulary.GUARDS)
+        needs = spec.get("needs") if isinstance(spec, dict) else None
+        if not isinstance(needs, dict):
+            raise self.fail(where, "needs must explain the guard in " + "/".join(LANGS))
+        unknown = sorted(set(needs) - set(LANGS))
+        if unknown:
+            raise self.fail(where, f"needs has unknown languages {unknown}")
+        missing = [lang for lang in LANGS if not str(needs.get(lang, "")).strip()]
+        if missing:
+            raise self.fail(where, f"needs has no explanation in {', '.join(missing)}")
+        fire = spec.get("fire")
+        if fire is not None and fire not in events:
+            raise self.fail(where, f"fire names an unknown event {fire!r}")
+        texts = {lang: str(needs[lang]).strip() for lang in LANGS}
+        return GuardSpec(name=name, needs=texts, fire=fire)
 
     def words(self, where: str, value: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -64,3 +64,6 @@ RECIPIENTS: frozenset[str] = frozenset(
 )
 
 DAY_COUNTS: frozenset[str] = frozenset({"calendar", "working"})
+
+# The languages a lifecycle's words for people (guard explanations) are written in.
+LANGUAGES: tuple[str, ...] = ("en", "ru", "kk")

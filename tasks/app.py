@@ -1,5 +1,8 @@
 """The Celery app: a beat schedule that runs the sweep and the dispatcher every few seconds.
 
+When TATULASU_HEADS_EXPORT_DIR and _EVERY_MINUTES are set, beat also has the workers
+write the chains' signed heads to that directory every N minutes (`tasks.heads_export`).
+
 Celery only carries "run the sweep now" and "run the dispatcher now"; which timers are
 due and which messages are pending is read from the database each time. So losing Redis,
 a task, a worker or a beat loses nothing, and two beats started by mistake only make the
@@ -22,6 +25,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from tasks.dispatch import Dispatcher
+from tasks.heads_export import HeadsExport, export_signed_heads
 from workflow.engine import Engine
 from workflow.errors import StoreError
 from workflow.timers import sweep
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SWEEP = "tatulasu.sweep"
 DISPATCH = "tatulasu.dispatch"
+EXPORT_HEADS = "tatulasu.export_heads"
 # A database that is briefly unreachable: retry with backoff (1, 2, 4 … 30 s).
 RETRY_ON_STORE_ERRORS: dict[str, Any] = {
     "autoretry_for": (StoreError,),
@@ -45,6 +50,8 @@ class ClockConfig:
     queue: str = "tatulasu"
     sweep_interval_seconds: float = 5.0
     batch: int = 200
+    # Signed heads written to a directory on a schedule (None: off).
+    heads_export: HeadsExport | None = None
 
 
 class Runtime:
@@ -123,19 +130,38 @@ def create_app(config: ClockConfig, runtime: Runtime) -> Celery:
         },
     )
 
-    @app.task(name=SWEEP, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
+    # shared=False: the tasks run this app's runtime; an app built later in the same
+    # process (a test) must not be handed them as Celery's shared tasks.
+    @app.task(name=SWEEP, shared=False, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
     def sweep_task() -> int:
         fired = run_sweep(runtime.engine, config.batch, budget_seconds=interval)
         if fired:
             dispatch_task.delay()
         return fired
 
-    @app.task(name=DISPATCH, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
+    @app.task(name=DISPATCH, shared=False, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
     def dispatch_task() -> int:
         return run_dispatch(runtime.dispatcher, config.batch, budget_seconds=interval)
 
     def _after_fork(**_kwargs: Any) -> None:
         runtime.reset()
 
+    if config.heads_export is not None:
+        _schedule_heads_export(app, config.heads_export, runtime)
     worker_process_init.connect(_after_fork, weak=False)
     return app
+
+
+def _schedule_heads_export(app: Celery, export: HeadsExport, runtime: Runtime) -> None:
+    every = export.every_seconds
+    app.conf.beat_schedule["export-heads"] = {
+        "task": EXPORT_HEADS,
+        "schedule": every,
+        "options": {"expires": every},
+    }
+
+    @app.task(name=EXPORT_HEADS, shared=False, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
+    def export_heads_task() -> str:
+        path = export_signed_heads(runtime.engine, export)
+        log.info("signed heads written to %s", path)
+        return str(path)

@@ -2,16 +2,20 @@
 
 With no broker configured, `tatulasu serve` is still a complete single-machine system:
 this thread fires due timers and sends due messages every `interval` seconds, with the
-same code the Celery tasks run.
+same code the Celery tasks run, and writes signed heads every N minutes when a heads
+export is configured (the first one when it starts).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from pathlib import Path
 
 from tasks.app import run_dispatch, run_sweep
 from tasks.dispatch import Dispatcher
+from tasks.heads_export import HeadsExport, export_signed_heads
 from workflow.engine import Engine
 from workflow.errors import TatulasuError
 
@@ -20,12 +24,19 @@ log = logging.getLogger(__name__)
 
 class EmbeddedClock:
     def __init__(
-        self, engine: Engine, dispatcher: Dispatcher, interval: float, batch: int = 200
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        interval: float,
+        batch: int = 200,
+        heads_export: HeadsExport | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self.interval = interval
         self.batch = batch
+        self.heads_export = heads_export
+        self._next_export = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tatulasu-clock", daemon=True)
 
@@ -42,10 +53,24 @@ class EmbeddedClock:
         handled = run_dispatch(self.dispatcher, self.batch, budget_seconds=self.interval)
         return fired, handled
 
+    def export_heads_if_due(self) -> Path | None:
+        """Write signed heads when the export is configured and its time has come."""
+        if self.heads_export is None or time.monotonic() < self._next_export:
+            return None
+        self._next_export = time.monotonic() + self.heads_export.every_seconds
+        return export_signed_heads(self.engine, self.heads_export)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 self.tick()
             except TatulasuError:
                 log.exception("clock tick failed; trying again in %s s", self.interval)
+            try:
+                written = self.export_heads_if_due()
+            except (TatulasuError, OSError, ValueError):
+                log.exception("writing the signed heads failed; trying again next time")
+            else:
+                if written is not None:
+                    log.info("signed heads written to %s", written)
             self._stop.wait(self.interval)

@@ -3,7 +3,8 @@
 Each command is a thin order to the engine or a read of `workflow.queries`; printing is
 in `tatulasu.render`, exit codes in `tatulasu.exits`. With `--json` a command writes one
 JSON document on stdout and nothing else, so its output can be piped; messages for
-people go to stderr.
+people go to stderr. Heavy parts (the web server, Celery, Alembic, the diagram's
+graphviz) are imported by the commands that use them, so --help starts fast.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import sqlalchemy as sa
 import typer
 
 import states
-from tatulasu import clock_commands, import_command, render, user_commands
+from tatulasu import (
+    access_commands,
+    clock_commands,
+    db_commands,
+    import_command,
+    render,
+    user_commands,
+)
 from tatulasu import diagram as diagrams
 from tatulasu.exits import BAD_INPUT, PROBLEM_FOUND, fail, reports_errors
 from tatulasu.options import (
@@ -40,7 +48,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-audit_app = typer.Typer(help="Verify the hash-chained history, export its head hashes.")
+audit_app = typer.Typer(
+    help="Verify the hash-chained history, export its signed head hashes, make the key."
+)
 app.add_typer(audit_app, name="audit")
 
 OPENING_ROLE = {"refer": "coordinator", "court_refer": "court", "refer_enforcement": "bailiff"}
@@ -216,14 +226,20 @@ def show(
         str | None, typer.Option(help="List only the events this role may fire.")
     ] = None,
     unmasked: Unmasked = False,
+    reason: access_commands.Reason = None,
+    actor: access_commands.Reader = None,
     database_url: DatabaseUrl = None,
     json_out: Json = False,
 ) -> None:
     """A case: its state, parties, open terms and the events allowed next."""
-    with opened(database_url) as wired, wired.store.reading() as conn:
-        case = queries.get_case(conn, case_id)
-        allowed = queries.allowed_events(wired.engine, case, role)
-        tz = wired.calendar.tz
+    why = access_commands.reason_for(unmasked, reason)
+    with opened(database_url) as wired:
+        with wired.store.reading() as conn:
+            case = queries.get_case(conn, case_id)
+            allowed = queries.allowed_events(wired.engine, case, role)
+            tz = wired.calendar.tz
+        if why is not None:
+            access_commands.record(wired, why, actor, "show", case_id)
     if not unmasked:
         case = case.masked()
     if json_out:
@@ -237,15 +253,22 @@ def show(
 def history(
     case_id: Annotated[int, typer.Argument(metavar="CASE")],
     unmasked: Unmasked = False,
+    reason: access_commands.Reason = None,
+    actor: access_commands.Reader = None,
     database_url: DatabaseUrl = None,
     json_out: Json = False,
 ) -> None:
     """A case's history, oldest first, as the audit chain holds it."""
-    with opened(database_url) as wired, wired.store.reading() as conn:
-        records = queries.history(conn, case_id)
-        tz = wired.calendar.tz
+    why = access_commands.reason_for(unmasked, reason)
+    with opened(database_url) as wired:
+        with wired.store.reading() as conn:
+            records = queries.history(conn, case_id)
+            names = [name for _, name in queries.party_names(conn, [case_id])[case_id]]
+            tz = wired.calendar.tz
+        if why is not None:
+            access_commands.record(wired, why, actor, "history", case_id)
     if not unmasked:
-        records = [r.masked() for r in records]
+        records = [r.masked(names) for r in records]
     if json_out:
         render.print_json(records)
         return
@@ -267,6 +290,8 @@ def list_(
     with opened(database_url) as wired, wired.store.reading() as conn:
         filters = search.Filters(state=state, region=region, centre=centre)
         rows = search.search(conn, sa.true(), filters, limit, offset).items
+        parties = queries.party_names(conn, [r.id for r in rows])
+        rows = [r.masked(name for _, name in parties[r.id]) for r in rows]
         tz = wired.calendar.tz
     if json_out:
         render.print_json(rows)
@@ -303,22 +328,33 @@ def report(
 @app.command()
 @reports_errors
 def diagram(
-    format: Annotated[str, typer.Option("--format", help="mermaid, svg or png.")] = "mermaid",
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="mermaid, svg or png. Default: the one --output's suffix names (.mmd,"
+            " .svg, .png), else mermaid; a suffix naming another format is refused.",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
     version: Annotated[
         int | None, typer.Option("--lifecycle-version", help="Default: the newest.")
     ] = None,
 ) -> None:
-    """The lifecycle as a state diagram (Mermaid text, or SVG/PNG through Graphviz)."""
+    """The lifecycle as a state diagram (Mermaid text, or SVG/PNG through Graphviz).
+
+    SVG and PNG need Graphviz's `dot` and the `tatulasu[graphviz]` extra; without them
+    the command says so (exit 5) instead of writing Mermaid text under an image's name.
+    """
     lc = states.get(version) if version is not None else states.current()
-    if format == "mermaid":
+    chosen = diagrams.format_for(format, output)
+    if chosen == "png" and output is None:
+        raise InvalidField("--output", "a PNG is written to a file: give --output")
+    if chosen == "mermaid":
         data = diagrams.mermaid(lc).encode("utf-8")
-    elif format in diagrams.FORMATS:
-        if format == "png" and output is None:
-            raise InvalidField("--output", "a PNG is written to a file: give --output")
-        data = diagrams.image(lc, format)
     else:
-        raise InvalidField("--format", f"{format!r} is not one of mermaid, svg, png")
+        data = diagrams.image(lc, chosen)
     if output is None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
@@ -333,13 +369,22 @@ def diagram(
 @reports_errors
 def audit_verify(
     heads: Annotated[
-        Path | None, typer.Option(help="Head hashes exported earlier (audit export-heads).")
+        Path | None, typer.Option(help="Signed head hashes exported earlier (export-heads).")
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            envvar="TATULASU_AUDIT_PUBLIC_KEY_FILE",
+            help="The Ed25519 public key (PEM) that checks the signature of --heads.",
+            show_default=False,
+        ),
     ] = None,
     database_url: DatabaseUrl = None,
     json_out: Json = False,
 ) -> None:
     """Walk every case's hash chain; name the first bad record of each broken chain."""
-    exported = _read_heads(heads) if heads is not None else None
+    exported = _read_heads(heads, public_key) if heads is not None else None
     with opened(database_url) as wired, wired.store.reading() as conn:
         result = audit.verify(conn, heads=exported)
     if json_out:
@@ -363,11 +408,31 @@ def audit_verify(
         raise typer.Exit(PROBLEM_FOUND)
 
 
-def _read_heads(path: Path) -> dict[int, tuple[int, str]]:
+def _read_heads(path: Path, public_key: Path | None) -> dict[int, tuple[int, str]]:
+    """The heads of `path`, their signature checked first; refused with one line."""
+    from workflow.audit_keys import KeyFileError, load_public
+
     try:
-        return audit.parse_heads(json.loads(path.read_text(encoding="utf-8")))
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise fail(f"--heads: cannot read {path}: {exc.strerror}", BAD_INPUT) from None
+    except ValueError as exc:
+        raise fail(f"--heads: {path} is not a valid heads file: {exc}", BAD_INPUT) from None
+    try:
+        key = load_public(public_key) if public_key is not None else None
+        return audit.parse_heads(doc, key)
+    except KeyFileError as exc:
+        raise fail(f"--public-key: {exc}", BAD_INPUT) from None
+    except audit.PublicKeyMissing:
+        raise fail(
+            f"--public-key: needed to check the signature of {path}"
+            " (or set TATULASU_AUDIT_PUBLIC_KEY_FILE)",
+            BAD_INPUT,
+        ) from None
+    except audit.SignatureMismatch as exc:
+        raise fail(f"--heads: {path} refused: {exc}", PROBLEM_FOUND) from None
+    except audit.HeadsRefused as exc:
+        raise fail(f"--heads: {path} refused: {exc}", BAD_INPUT) from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise fail(f"--heads: {path} is not a valid heads file: {exc}", BAD_INPUT) from None
 
@@ -375,20 +440,67 @@ def _read_heads(path: Path) -> dict[int, tuple[int, str]]:
 @audit_app.command("export-heads")
 @reports_errors
 def audit_export_heads(
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            envvar="TATULASU_AUDIT_SIGNING_KEY_FILE",
+            help="The Ed25519 private key (PEM) that signs the heads (audit keygen).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Write here (default: stdout).")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export each chain's head hash, to keep outside the database."""
+    """Export each chain's head hash, signed, to keep outside the database."""
+    from workflow.audit_keys import KeyFileError, load_private, write_atomically
+
+    if key is None:
+        raise fail(
+            "--key: the heads are signed: give --key PRIVATE.pem or set"
+            " TATULASU_AUDIT_SIGNING_KEY_FILE (make a key pair with `tatulasu audit keygen`)",
+            BAD_INPUT,
+        )
+    try:
+        private = load_private(key)
+    except KeyFileError as exc:
+        raise fail(f"--key: {exc}", BAD_INPUT) from None
     with opened(database_url) as wired, wired.store.reading() as conn:
-        doc = audit.export_heads(conn)
+        doc = audit.export_heads(conn, private, wired.engine.clock.now())
     text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
     if output is None:
         typer.echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
-    info(f"exported the heads of {len(doc['cases'])} cases to {output}")
+    try:
+        write_atomically(output, text.encode("utf-8"))
+    except OSError as exc:
+        raise fail(f"--output: cannot write {output}: {exc.strerror}", BAD_INPUT) from None
+    info(f"exported the signed heads of {len(doc['cases'])} cases to {output}")
+
+
+@audit_app.command("keygen")
+@reports_errors
+def audit_keygen(
+    private_key: Annotated[
+        Path, typer.Option("--private-key", help="Write the private key here (mode 0600).")
+    ],
+    public_key: Annotated[Path, typer.Option("--public-key", help="Write the public key here.")],
+) -> None:
+    """Make the Ed25519 key pair that signs exported heads; never overwrites a key."""
+    from workflow.audit_keys import KeyFileError, generate
+
+    try:
+        key_id = generate(private_key, public_key)
+    except KeyFileError as exc:
+        raise fail(f"keygen: {exc}", BAD_INPUT) from None
+    info(
+        f"wrote the private key {private_key} (keep it off the database server) and the"
+        f" public key {public_key}; key id {key_id}"
+    )
 
 
 clock_commands.register(app)
 user_commands.register(app)
 import_command.register(app)
+db_commands.register(app)
+access_commands.register(audit_app)

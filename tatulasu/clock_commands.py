@@ -16,7 +16,8 @@ import typer
 
 from tatulasu import render
 from tatulasu.exits import reports_errors
-from tatulasu.options import DatabaseUrl, Json, info, opened, settings_from
+from tatulasu.options import DatabaseUrl, Json, info, opened
+from tatulasu.settings import Settings
 from tatulasu.wiring import celery_app, dispatcher_for
 from workflow.audit import format_instant
 from workflow.errors import InvalidField, NotFound
@@ -46,7 +47,7 @@ def worker(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run a Celery worker: it fires due timers and sends notifications."""
-    settings = settings_from(database_url)
+    settings = checked_settings(database_url)
     app = celery_app(settings)
     node = hostname or f"tatulasu-{os.getpid()}@%h"
     app.worker_main(
@@ -63,7 +64,7 @@ def beat(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run the one beat: it asks the workers to sweep and dispatch every few seconds."""
-    settings = settings_from(database_url)
+    settings = checked_settings(database_url)
     celery_app(settings).start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
 
 
@@ -129,6 +130,16 @@ def outbox_retry(
         if done.rowcount != 1:
             raise NotFound("failed message", message_id)
     info(f"message {message_id} will be sent again")
+
+
+def checked_settings(database_url: str | None) -> Settings:
+    """The settings, once the database answers with tatulasu's tables.
+
+    A worker builds its engine only when a task arrives, and beat never does: without
+    this check a wrong URL would start them anyway and fail in every task, in the log.
+    """
+    with opened(database_url) as wired:
+        return wired.settings
 
 
 def _message(row: Any) -> dict[str, Any]:

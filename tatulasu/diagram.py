@@ -1,33 +1,73 @@
 """The lifecycle diagram, drawn by the same `transitions` machine that validates it.
 
 Mermaid text needs nothing installed and renders in GitLab/GitHub Markdown; SVG and PNG
-need Graphviz's `dot` program, which pip cannot install, so its absence is reported as
-an instruction rather than a stack trace.
+need two things: Graphviz's `dot` program, which pip cannot install, and the Python
+`graphviz` package (the `tatulasu[graphviz]` extra). Without the package `transitions`
+quietly falls back to Mermaid text, which would then be written under an `.svg` name, so
+both are checked first and a missing one is reported as an instruction.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 from pathlib import Path
 
 from states import Lifecycle
 from states.definition import build_machine
-from workflow.errors import InvalidField
+from workflow.errors import InvalidField, MissingDependency
 
 FORMATS = ("mermaid", "svg", "png")
+# What each format's file is called, and how its content begins.
+SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".svg": "svg", ".png": "png"}
+_MAGIC = {"svg": (b"<?xml", b"<svg"), "png": (b"\x89PNG",)}
+
+_DOT = (
+    "Graphviz's `dot` program (apt-get install graphviz, brew install graphviz, "
+    "or https://graphviz.org/download/)"
+)
+_PACKAGE = "the Python package graphviz (pip install 'tatulasu[graphviz]')"
 
 
-class GraphvizMissing(InvalidField):
-    """SVG or PNG was asked for, but the `dot` program is not installed."""
+class GraphvizMissing(MissingDependency):
+    """SVG or PNG was asked for, but `dot` or the Python `graphviz` package is missing."""
 
-    def __init__(self) -> None:
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
         super().__init__(
-            "--format",
-            "SVG and PNG need Graphviz's `dot` program, which is not installed: install "
-            "graphviz (apt-get install graphviz, brew install graphviz, or "
-            "https://graphviz.org/download/) or use --format mermaid",
+            f"SVG and PNG need {' and '.join(missing)}: install "
+            f"{'them' if len(missing) > 1 else 'it'}, or use --format mermaid"
         )
+
+
+def missing_for_images() -> list[str]:
+    """What SVG and PNG still need on this machine (nothing: they can be drawn)."""
+    missing = [] if shutil.which("dot") is not None else [_DOT]
+    if importlib.util.find_spec("graphviz") is None:
+        missing.append(_PACKAGE)
+    return missing
+
+
+def format_for(given: str | None, output: Path | None) -> str:
+    """The format to draw: the one asked for, else the one `output`'s suffix names, else Mermaid.
+
+    A suffix naming another format than the one asked for is refused, not obeyed: either
+    way the user meant something else than what he typed.
+    """
+    named = SUFFIXES.get(output.suffix.lower()) if output is not None else None
+    if given is None:
+        return named or "mermaid"
+    if given not in FORMATS:
+        raise InvalidField("--format", f"{given!r} is not one of {', '.join(FORMATS)}")
+    if output is not None and named is not None and named != given:
+        usual = next(s for s, f in SUFFIXES.items() if f == given)
+        raise InvalidField(
+            "--output",
+            f"{output.name} is named for {named}, but --format is {given}: "
+            f"name it *{usual}, or leave --format out to draw {named}",
+        )
+    return given
 
 
 def _machine(lc: Lifecycle, engine: str) -> object:
@@ -51,10 +91,14 @@ def image(lc: Lifecycle, fmt: str) -> bytes:
     """SVG or PNG bytes through Graphviz."""
     if fmt not in ("svg", "png"):
         raise InvalidField("--format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
-    if shutil.which("dot") is None:
-        raise GraphvizMissing()
+    missing = missing_for_images()
+    if missing:
+        raise GraphvizMissing(missing)
     graph = _machine(lc, "graphviz").get_graph()  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"lifecycle.{fmt}"
         graph.draw(str(target), format=fmt, prog="dot")
-        return target.read_bytes()
+        data = target.read_bytes()
+    if not data.lstrip().startswith(_MAGIC[fmt]):  # never another format under this name
+        raise GraphvizMissing([_PACKAGE])
+    return data

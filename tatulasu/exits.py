@@ -7,6 +7,10 @@ should do next:
     0  done                      1  checked, and found a problem (audit verify)
     2  fix the input             3  refused now: reload, or do something else first
     4  no such case              5  the database or the definition failed: not your fault
+
+A `--database-url` that is malformed or names a backend other than SQLite or PostgreSQL
+is input to fix (2); a database that cannot be reached, or fails, is 5, and so is a
+missing optional tool (Graphviz for `diagram --format svg`).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from workflow.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
-    StoreError,
+    StoreMisconfigured,
     TatulasuError,
+    Unavailable,
 )
 
 OK = 0
@@ -40,10 +45,11 @@ R = TypeVar("R")
 
 _CODES: tuple[tuple[type[TatulasuError], int], ...] = (
     (InvalidInput, BAD_INPUT),
+    (StoreMisconfigured, BAD_INPUT),  # the user typed the URL (or its variable)
     (NotAllowed, REFUSED),
     (Conflict, REFUSED),
     (NotFound, NOT_FOUND),
-    (StoreError, BROKEN),
+    (Unavailable, BROKEN),
     (InvalidDefinition, BROKEN),
 )
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import pydantic
-import sqlalchemy as sa
 import typer
 from rich.console import Console
 
@@ -52,7 +51,7 @@ def opened(database_url: str | None, *, must_exist: bool = True) -> Iterator[App
         require_initialised(settings.database_url)
     wired = build(settings)
     try:
-        if must_exist and not sa.inspect(wired.store.engine).has_table("cases"):
+        if must_exist and not wired.store.has_table("cases"):
             raise InvalidField("--database-url", "has no tatulasu tables: run `tatulasu init`")
         yield wired
     finally:

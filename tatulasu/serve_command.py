@@ -13,13 +13,10 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from tasks.embedded import EmbeddedClock
-from tatulasu.api import create_app
 from tatulasu.exits import reports_errors
 from tatulasu.options import DatabaseUrl, info, opened
-from tatulasu.wiring import dispatcher_for
+from tatulasu.wiring import dispatcher_for, heads_export_from
 
 
 @reports_errors
@@ -38,18 +35,30 @@ def serve(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); run the clock in-process without a broker."""
+    import uvicorn
+
+    from tasks.embedded import EmbeddedClock
+    from tatulasu.api import create_app
+
     with opened(database_url) as wired:
         settings = wired.settings
         clock = None
         if settings.broker_url is None:
+            heads_export = heads_export_from(settings)
             clock = EmbeddedClock(
                 wired.engine,
                 dispatcher_for(settings, wired.engine),
                 interval=settings.sweep_interval_seconds,
                 batch=settings.sweep_batch,
+                heads_export=heads_export,
             )
             clock.start()
             info(f"embedded clock: sweeping every {settings.sweep_interval_seconds:g} s")
+            if heads_export is not None:
+                info(
+                    f"signed heads to {heads_export.directory}"
+                    f" every {heads_export.every_minutes:g} min"
+                )
         try:
             if workers == 1:
                 uvicorn.run(create_app(wired), host=host, port=port, log_level=log_level)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     # The API answers about one request in N with `Connection: close`, so that clients'
     # keep-alive connections spread over `serve --workers` processes (0: never).
     http_keepalive_requests: int = Field(default=100, ge=0)
+    # The largest request body the API reads: JSON (and the pages' forms), and a CSV
+    # upload (`POST /referrals/import`). Larger ones are refused with 413 unread.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_csv_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    # When set, `GET /metrics` needs `Authorization: Bearer <this token>`; unset, it is open.
+    metrics_token: str | None = None
     # The Celery queue: deployments (or test runs) sharing one Redis keep apart by name.
     queue: str = "tatulasu"
     sweep_batch: int = 200
@@ -48,6 +54,15 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = 6
     dispatch_backoff_seconds: float = 30.0
     dispatch_lease_seconds: float = 60.0
+    # Signed heads (DESIGN.md rule 4), PEM files never kept in the database: the Ed25519
+    # private key that signs exported heads (scheduled export, the API's JSONL export) and
+    # the public key `POST /audit/verify` checks heads with.
+    audit_signing_key_file: Path | None = None
+    audit_public_key_file: Path | None = None
+    # Signed heads written to this directory every N minutes by beat or the embedded
+    # clock; off unless both are set.
+    heads_export_dir: Path | None = None
+    heads_export_every_minutes: float | None = Field(default=None, gt=0)
 
     @field_validator("extra_days_off", "extra_working_days", mode="before")
     @classmethod

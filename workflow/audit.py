@@ -6,7 +6,9 @@ The record holds the case, its sequence number, the event, who fired it in which
 when, the states before and after, and the payload. Changing any field, removing,
 reordering or splicing in a record breaks the chain at that record; `verify` names it.
 Rewriting a whole chain consistently is caught by comparing with head hashes exported
-earlier and kept outside the database (`export_heads`, `verify(heads=...)`).
+earlier and kept outside the database (`export_heads`, `verify(heads=...)`); the
+exported heads are signed with an Ed25519 key that the database never holds, so whoever
+rewrites the database cannot also rewrite the heads (`parse_heads` checks the signature).
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from workflow import audit_keys
 from workflow.schema import audit_events, cases
 from workflow.store import utc
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 GENESIS = "0" * 64
 
@@ -233,21 +242,88 @@ def _chains(
             yield c.id, c.audit_head, rows_by_case[c.id]
 
 
-def export_heads(conn: Connection) -> dict[str, Any]:
-    """Every chain's head hash, to be kept outside the database."""
+HEADS_FORMAT = "tatulasu-audit-heads/2"
+UNSIGNED_HEADS_FORMAT = "tatulasu-audit-heads/1"
+
+
+class HeadsRefused(ValueError):
+    """A heads document that is not to be trusted."""
+
+
+class HeadsUnsigned(HeadsRefused):
+    """An unsigned heads document (format 1, before signed heads): re-export it."""
+
+
+class SignatureMismatch(HeadsRefused):
+    """The heads' signature does not match their content under the given public key."""
+
+
+class PublicKeyMissing(HeadsRefused):
+    """Signed heads, and no public key to check them with."""
+
+
+def export_heads(conn: Connection, key: Ed25519PrivateKey, at: datetime) -> dict[str, Any]:
+    """Every chain's head hash, signed, to be kept outside the database."""
     heads = {
         str(r.id): {"version": r.version, "head": r.audit_head}
         for r in conn.execute(sa.select(cases.c.id, cases.c.version, cases.c.audit_head))
     }
-    digest = hashlib.sha256(canonical_json(heads).encode()).hexdigest()
-    return {"format": "tatulasu-audit-heads/1", "cases": heads, "digest": digest}
+    return sign_heads(heads, key, format_instant(at))
 
 
-def parse_heads(doc: Mapping[str, Any]) -> dict[int, tuple[int, str]]:
-    """Read an exported heads document back; refuse one whose digest does not match."""
-    if doc.get("format") != "tatulasu-audit-heads/1":
+def sign_heads(
+    heads: Mapping[str, Mapping[str, Any]], key: Ed25519PrivateKey, exported_at: str
+) -> dict[str, Any]:
+    """The heads document: format, time and heads, with an Ed25519 signature over them.
+
+    The signature covers the canonical JSON of everything but itself, so a changed head,
+    version, case or time, or a signature from another key, fails `parse_heads`.
+    """
+    body = {"format": HEADS_FORMAT, "exported_at": exported_at, "cases": dict(heads)}
+    signature = {
+        "algorithm": "ed25519",
+        "key_id": audit_keys.key_id(key.public_key()),
+        "value": audit_keys.sign(key, canonical_json(body).encode("utf-8")),
+    }
+    return {**body, "signature": signature}
+
+
+def parse_heads(
+    doc: Mapping[str, Any], public_key: Ed25519PublicKey | None
+) -> dict[int, tuple[int, str]]:
+    """Read an exported heads document back, checking its signature first.
+
+    Raises `HeadsUnsigned` for a document of the older, unsigned format (its digest can
+    be recomputed by whoever edits it), `PublicKeyMissing` without a key to check with,
+    `SignatureMismatch` for an edited document or one signed with another key, and
+    ValueError for anything that is not a heads file.
+    """
+    if not isinstance(doc, Mapping):
         raise ValueError("not a tatulasu audit heads file")
+    if doc.get("format") == UNSIGNED_HEADS_FORMAT:
+        raise HeadsUnsigned(
+            "the heads file is unsigned (an older export); export the heads again with"
+            " `tatulasu audit export-heads --key PRIVATE.pem`"
+        )
+    if doc.get("format") != HEADS_FORMAT:
+        raise ValueError("not a tatulasu audit heads file")
+    signature = doc.get("signature")
+    if not isinstance(signature, Mapping) or not isinstance(signature.get("value"), str):
+        raise HeadsUnsigned("the heads file carries no signature")
+    if signature.get("algorithm") != "ed25519":
+        raise HeadsRefused(f"unknown signature algorithm {signature.get('algorithm')!r}")
+    if public_key is None:
+        raise PublicKeyMissing("no public key to check the heads' signature with")
+    body = {k: v for k, v in doc.items() if k != "signature"}
+    if not audit_keys.signature_matches(
+        public_key, canonical_json(body).encode("utf-8"), signature["value"]
+    ):
+        expected = audit_keys.key_id(public_key)
+        if signature.get("key_id") != expected:
+            raise SignatureMismatch(
+                f"the signature does not match: the file names key {signature.get('key_id')!r},"
+                f" the public key given is {expected!r}"
+            )
+        raise SignatureMismatch("the signature does not match: the file was changed")
     heads = doc["cases"]
-    if hashlib.sha256(canonical_json(heads).encode()).hexdigest() != doc.get("digest"):
-        raise ValueError("the heads file's digest does not match its content")
     return {int(k): (int(v["version"]), str(v["head"])) for k, v in heads.items()}

@@ -2,8 +2,10 @@
 
 The heads at the end of an export are computed from the exported records themselves —
 each case's last record's version and hash — so they always agree with the records,
-and they use the format of `audit.export_heads`: kept outside the database, they feed
+and, when the server holds the signing key (TATULASU_AUDIT_SIGNING_KEY_FILE), they are
+signed as `audit.export_heads` signs them: kept outside the database, they feed
 `tatulasu audit verify --heads` later and catch a chain rewritten since the export.
+Unsigned (no key; and the CSV's `digest` row) they are an unkeyed digest only.
 
 An unmasked export carries every record as stored, so each hash can be recomputed from
 it (`sha256(prev_hash ‖ canonical JSON of the record)`). A masked export keeps the
@@ -13,19 +15,22 @@ completeness, not content.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from workflow.audit import canonical_json, format_instant
+from workflow import spreadsheet
+from workflow.audit import canonical_json, format_instant, sign_heads
 from workflow.privacy import mask_payload
+from workflow.queries import party_names
 from workflow.schema import audit_events, cases
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 EXPORT_FORMAT = "tatulasu-audit-export/1"
 HEADS_FORMAT = "tatulasu-audit-heads/1"
@@ -41,13 +46,17 @@ def records(
     """The audit records of the cases in `scope`, case by case, in chain order."""
     ids = [r.id for r in conn.execute(sa.select(cases.c.id).where(scope).order_by(cases.c.id))]
     for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        # The parties' names, to initial them where free text quotes them.
+        named = party_names(conn, chunk) if masked else {}
         rows = conn.execute(
             sa.select(audit_events)
-            .where(audit_events.c.case_id.in_(ids[start : start + batch]))
+            .where(audit_events.c.case_id.in_(chunk))
             .order_by(audit_events.c.case_id, audit_events.c.seq)
         )
         for r in rows:
             payload = json.loads(r.payload)
+            names = [name for _, name in named.get(r.case_id, ())]
             yield {
                 "case_id": r.case_id,
                 "seq": r.seq,
@@ -57,7 +66,7 @@ def records(
                 "at": format_instant(r.at),
                 "from_state": r.from_state,
                 "to_state": r.to_state,
-                "payload": mask_payload(payload) if masked else payload,
+                "payload": mask_payload(payload, names) if masked else payload,
                 "prev_hash": r.prev_hash,
                 "hash": r.hash,
             }
@@ -68,31 +77,39 @@ def heads_document(heads: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"format": HEADS_FORMAT, "cases": heads, "digest": digest}
 
 
-def jsonl(source: Iterator[dict[str, Any]], masked: bool, exported_at: str) -> Iterator[str]:
-    """A header line, one line per record, and the heads as the last line."""
+def jsonl(
+    source: Iterator[dict[str, Any]],
+    masked: bool,
+    exported_at: str,
+    key: Ed25519PrivateKey | None = None,
+) -> Iterator[str]:
+    """A header line, one line per record, and the heads as the last line.
+
+    With a signing key the heads are signed (`audit.sign_heads`), and `audit verify
+    --heads` accepts them; without one they carry only an unkeyed digest.
+    """
     header = {"type": "export", "format": EXPORT_FORMAT, "masked": masked, "at": exported_at}
     yield canonical_json(header) + "\n"
     heads: dict[str, dict[str, Any]] = {}
     for record in source:
         heads[str(record["case_id"])] = {"version": record["seq"], "head": record["hash"]}
         yield canonical_json({"type": "record", **record}) + "\n"
-    yield canonical_json({"type": "heads", **heads_document(heads)}) + "\n"
+    document = heads_document(heads) if key is None else sign_heads(heads, key, exported_at)
+    yield canonical_json({"type": "heads", **document}) + "\n"
 
 
 def csv_lines(source: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """Records as rows, then one `head` row per case and a `digest` row for the heads."""
+    """Records as rows, then one `head` row per case and a `digest` row for the heads.
+
+    A text cell a spreadsheet would run as a formula gets a leading `'`
+    (`workflow.spreadsheet`): strip it before recomputing a hash from such a cell.
+    """
     heads: dict[str, dict[str, Any]] = {}
-    yield _row(CSV_COLUMNS)
+    yield spreadsheet.row(CSV_COLUMNS)
     for record in source:
         heads[str(record["case_id"])] = {"version": record["seq"], "head": record["hash"]}
         cells = {**record, "type": "record", "payload": canonical_json(record["payload"])}
-        yield _row([cells[name] for name in CSV_COLUMNS])
+        yield spreadsheet.row([cells[name] for name in CSV_COLUMNS])
     for case_id, head in heads.items():
-        yield _row(["head", case_id, head["version"], *[""] * 8, head["head"]])
-    yield _row(["digest", *[""] * 10, heads_document(heads)["digest"]])
-
-
-def _row(cells: Any) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(cells)
-    return out.getvalue()
+        yield spreadsheet.row(["head", case_id, head["version"], *[""] * 8, head["head"]])
+    yield spreadsheet.row(["digest", *[""] * 10, heads_document(heads)["digest"]])

@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 DEFAULT_TZ = "Asia/Almaty"
 
@@ -29,8 +31,14 @@ class BusinessCalendar:
         self.tz = ZoneInfo(tz)
         self._days_off = frozenset(extra_days_off)
         self._working = frozenset(extra_working_days)
-        self._holidays = holidays.country_holidays("KZ")
         self.is_working_day = functools.lru_cache(maxsize=8192)(self._is_working_day)
+
+    @functools.cached_property
+    def _holidays(self) -> HolidayBase:
+        """Kazakhstan's holidays, loaded on the first working-day count (a read needs none)."""
+        import holidays
+
+        return holidays.country_holidays("KZ")
 
     def _is_working_day(self, day: date) -> bool:
         if day in self._working:

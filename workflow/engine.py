@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 import states
 from states import Lifecycle
-from workflow import identifiers
+from workflow import identifiers, names
 from workflow.audit import GENESIS, canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
@@ -183,6 +183,7 @@ class Engine:
             raise NotFound("case", cmd.case_id)
         if cmd.expected_version is not None and row.version != cmd.expected_version:
             raise StaleVersion(cmd.case_id, cmd.expected_version, row.version)
+        names.check("actor", cmd.actor)
         rules = self.rules(row.definition_version)
         lc = rules.lifecycle
         decision = rules.decide(facts_of(row, lc), cmd.event, cmd.role)
@@ -295,6 +296,7 @@ class Engine:
                 raise InvalidField(
                     f"payload.{field}", f"is longer than {OFFICIAL_ID_LENGTH} characters"
                 )
+            names.check(f"payload.{field}", payload[field])
             return {field: payload[field]}
         if effect == "set_procedure":
             return {"procedure": payload["procedure"]} if "procedure" in payload else {}

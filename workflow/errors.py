@@ -3,10 +3,11 @@
     TatulasuError                      (states.errors)
     ├── InvalidDefinition              a lifecycle file is broken (raised on load)
     ├── InvalidInput                   a command's content is wrong  -> 422
-    │   ├── InvalidField               one field, named, with the reason
-    │   └── InvalidIdentifier          an IIN/BIN fails its format or check digit
+    │   └── InvalidField               one field, named, with the reason
+    │       ├── InvalidIdentifier      an IIN/BIN fails its format or check digit
+    │       └── UnknownEvent           the lifecycle has no such event (close names offered)
     ├── NotAllowed                     the command is well-formed but refused
-    │   ├── EventNotAllowed            no such event from this state -> 409
+    │   ├── EventNotAllowed            the event does not leave this state -> 409
     │   ├── GuardFailed                a guard of the event does not hold -> 409
     │   ├── CaseSuspended              the case's terms are suspended -> 409
     │   └── RoleNotAllowed             the role may not fire this event -> 403
@@ -16,16 +17,21 @@
     │   ├── IdempotencyKeyReused       same key, different command
     │   └── DuplicateCase              an open case exists for the same proceeding
     ├── NotFound                       no such case -> 404
-    └── StoreError                     the database failed (not the client's fault) -> 503
-        └── StoreUnavailable           it could not be reached
+    └── Unavailable                    a part the server needs failed (not the client's) -> 503
+        ├── StoreError                 the database failed
+        │   ├── StoreUnavailable       it could not be reached
+        │   ├── StoreMisconfigured     its URL is malformed or names a backend/driver we lack
+        │   └── HistoryIsAppendOnly    an UPDATE/DELETE of the history was refused
+        └── MissingDependency          an optional program or package is not installed
 
 Database driver exceptions are translated into `StoreError` at the store boundary, so
-callers never catch SQLAlchemy's or psycopg's classes.
+callers never catch SQLAlchemy's or psycopg's classes. The CLI, whose user typed the
+URL, treats `StoreMisconfigured` as input to fix (`tatulasu.exits`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from states.errors import InvalidDefinition, TatulasuError
 
@@ -36,18 +42,23 @@ __all__ = [
     "DuplicateCase",
     "EventNotAllowed",
     "GuardFailed",
+    "HistoryIsAppendOnly",
     "IdempotencyKeyReused",
     "InvalidDefinition",
     "InvalidField",
     "InvalidIdentifier",
     "InvalidInput",
+    "MissingDependency",
     "NotAllowed",
     "NotFound",
     "RoleNotAllowed",
     "StaleVersion",
     "StoreError",
+    "StoreMisconfigured",
     "StoreUnavailable",
     "TatulasuError",
+    "Unavailable",
+    "UnknownEvent",
 ]
 
 
@@ -66,6 +77,20 @@ class InvalidField(InvalidInput):
 
 class InvalidIdentifier(InvalidField):
     """An IIN or BIN fails its format or its check digit."""
+
+
+class UnknownEvent(InvalidField):
+    """The lifecycle declares no event of this name."""
+
+    def __init__(self, event: str, suggestions: Iterable[str], allowed: Iterable[str]) -> None:
+        self.event = event
+        self.suggestions = list(suggestions)
+        self.allowed = sorted(allowed)
+        if self.suggestions:
+            hint = f"did you mean {' or '.join(self.suggestions)}?"
+        else:
+            hint = f"allowed here: {', '.join(self.allowed) or 'none'}"
+        super().__init__("event", f"{event!r} is not an event of the lifecycle; {hint}")
 
 
 class NotAllowed(TatulasuError):
@@ -88,11 +113,17 @@ class EventNotAllowed(NotAllowed):
 class GuardFailed(NotAllowed):
     """A guard of the event does not hold for this case."""
 
-    def __init__(self, event: str, state: str, guards: Iterable[str]) -> None:
+    def __init__(
+        self, event: str, state: str, guards: Iterable[str], needs: Mapping[str, str] | None = None
+    ) -> None:
         self.event = event
         self.state = state
         self.guards = sorted(guards)
-        super().__init__(f"event {event!r} in state {state!r} needs: {', '.join(self.guards)}")
+        # Each guard in words, from the lifecycle file ("a mediator assigned first (guard
+        # has_mediator): fire assign_mediator"); a guard without words is shown by its id.
+        self.needs = {g: (needs or {}).get(g, f"guard {g}") for g in self.guards}
+        clauses = "; and ".join(self.needs.values())
+        super().__init__(f"{event} in state {state!r} needs {clauses}")
 
 
 class CaseSuspended(NotAllowed):
@@ -170,9 +201,25 @@ class NotFound(TatulasuError):
         super().__init__(f"no {what} {ident!r}")
 
 
-class StoreError(TatulasuError):
+class Unavailable(TatulasuError):
+    """A part the server needs failed or is missing; not the client's fault."""
+
+
+class StoreError(Unavailable):
     """The database failed; the command may be retried."""
 
 
 class StoreUnavailable(StoreError):
     """The database could not be reached."""
+
+
+class StoreMisconfigured(StoreError):
+    """The database URL is malformed, or names a backend or driver tatulasu cannot use."""
+
+
+class HistoryIsAppendOnly(StoreError):
+    """The database refused to update or delete a history record (a trigger or the role)."""
+
+
+class MissingDependency(Unavailable):
+    """An optional program or package this request needs is not installed."""

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from states import Lifecycle
 from states.vocabulary import PROCEDURES
-from workflow import identifiers
+from workflow import identifiers, names
 from workflow.commands import LANGUAGES, PARTY_ROLES, OpenCase, PartyInput
 from workflow.contacts import EMAIL, PHONE
 from workflow.errors import DuplicateCase, InvalidField
@@ -27,6 +27,10 @@ def check_opening(cmd: OpenCase) -> None:
         raise InvalidField("region", f"{cmd.region!r} is not one of {', '.join(REGIONS)}")
     require_text("centre", cmd.centre, 80)
     require_text("actor", cmd.actor, 80)
+    for official in ("mediator", "court", "bailiff"):
+        given = getattr(cmd, official)
+        if given is not None:
+            names.check(official, given)
     if len(cmd.subject) > 200:
         raise InvalidField("subject", "is longer than 200 characters")
     if cmd.language not in LANGUAGES:
@@ -68,6 +72,7 @@ def require_text(field: str, value: str, limit: int) -> None:
         raise InvalidField(field, "is required")
     if len(value) > limit:
         raise InvalidField(field, f"is longer than {limit} characters")
+    names.check(field, value)
 
 
 def check_party(where: str, party: PartyInput) -> None:

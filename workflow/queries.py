@@ -11,6 +11,7 @@ The statistics live in `workflow.summary`; the masking of personal data in
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from workflow.engine import Engine
 from workflow.errors import NotFound
-from workflow.privacy import mask_contact, mask_iin, mask_name, mask_payload
+from workflow.privacy import mask_contact, mask_iin, mask_name, mask_payload, scrub_text
 from workflow.rules import facts_of
 from workflow.schema import audit_events, cases, parties, timers
 from workflow.store import utc
@@ -39,6 +40,8 @@ __all__ = [
     "mask_iin",
     "mask_name",
     "mask_payload",
+    "party_names",
+    "scrub_text",
     "summary",
 ]
 
@@ -61,7 +64,7 @@ class PartyView:
         return PartyView(
             id=self.id,
             role=self.role,
-            name=mask_name(self.name) if self.kind == "iin" else self.name,
+            name=mask_name(self.name),
             kind=self.kind,
             iin_bin=mask_iin(self.iin_bin),
             phone=mask_contact(self.phone),
@@ -123,8 +126,14 @@ class CaseView:
     def suspended(self) -> bool:
         return self.suspended_at is not None
 
-    def masked(self) -> CaseView:
-        return replace(self, parties=tuple(p.masked() for p in self.parties))
+    def masked(self, keep: str | None = None) -> CaseView:
+        """Every party masked (but the one whose IIN/BIN is `keep`), the subject scrubbed."""
+        others = [p for p in self.parties if p.iin_bin != keep]
+        return replace(
+            self,
+            subject=scrub_text(self.subject, [p.name for p in others]),
+            parties=tuple(p if p.iin_bin == keep else p.masked() for p in self.parties),
+        )
 
 
 @dataclass(frozen=True)
@@ -143,8 +152,9 @@ class HistoryRecord:
     prev_hash: str
     hash: str
 
-    def masked(self) -> HistoryRecord:
-        return replace(self, payload=mask_payload(self.payload))
+    def masked(self, names: Iterable[str] = ()) -> HistoryRecord:
+        """Personal data masked, free text scrubbed, the case's party `names` initialled."""
+        return replace(self, payload=mask_payload(self.payload, names))
 
 
 _INSTANTS = ("opened_at", "updated_at", "closed_at", "term_due_at", "suspended_at", "agreed_at")
@@ -227,3 +237,18 @@ def history(conn: Connection, case_id: int) -> list[HistoryRecord]:
         )
         for r in rows
     ]
+
+
+def party_names(conn: Connection, case_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each case's parties as (IIN/BIN, name), to scrub the names from the case's free text."""
+    ids = sorted(set(case_ids))
+    found: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+    for start in range(0, len(ids), MAX_PAGE):
+        rows = conn.execute(
+            sa.select(parties.c.case_id, parties.c.iin_bin, parties.c.name)
+            .where(parties.c.case_id.in_(ids[start : start + MAX_PAGE]))
+            .order_by(parties.c.id)
+        )
+        for row in rows:
+            found[row.case_id].append((row.iin_bin, row.name))
+    return found

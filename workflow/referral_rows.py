@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from workflow import identifiers
+from workflow import identifiers, names
 from workflow.commands import LANGUAGES, OpenCase, PartyInput
 from workflow.contacts import EMAIL, PHONE, tidy_phone
 from workflow.errors import InvalidField
@@ -148,6 +148,8 @@ def _text(field: str, value: str, limit: int, fault: Fault) -> None:
         fault(field, "is required")
     elif len(value) > limit:
         fault(field, f"is longer than {limit} characters")
+    elif (hidden := names.fault(value)) is not None:
+        fault(field, hidden)
 
 
 def _date(text: str, today: date, fault: Fault) -> date | None:

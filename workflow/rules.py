@@ -11,6 +11,7 @@ few microseconds.
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from workflow.errors import (
     GuardFailed,
     InvalidField,
     RoleNotAllowed,
+    UnknownEvent,
 )
 
 MAX_TEXT = 500
@@ -119,8 +121,11 @@ class Rules:
         """The route `event` takes for this case and role, or the reason it may not fire."""
         lc = self.lifecycle
         spec = lc.events.get(event)
-        if spec is None or (facts.state, event) not in lc.table:
-            raise EventNotAllowed(event, facts.state, lc.events_from(facts.state))
+        if spec is None:
+            close = difflib.get_close_matches(event, list(lc.events), n=3, cutoff=0.6)
+            raise UnknownEvent(event, close, self.allowed_events(facts, role))
+        if (facts.state, event) not in lc.table:
+            raise EventNotAllowed(event, facts.state, self.allowed_events(facts, role))
         if role not in spec.roles:
             raise RoleNotAllowed(event, role, spec.roles)
         if facts.suspended and not spec.while_suspended:
@@ -132,7 +137,8 @@ class Rules:
             failing = {
                 g for r in lc.table[(facts.state, event)] for g in r.guards if not GUARDS[g](facts)
             }
-            raise GuardFailed(event, facts.state, failing)
+            needs = {g: lc.guards[g].explained() for g in failing if g in lc.guards}
+            raise GuardFailed(event, facts.state, failing, needs)
         return Decision(
             event=spec,
             route=route,

@@ -185,6 +185,29 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 
+class AccessLogEntry(SQLModel, table=True):
+    """One read of personal data in full: who, in which role, when, what and why.
+
+    Appended by every unmasked read (API, web pages, CLI) and never updated or deleted
+    (append-only by convention); supervisors export their region's, admins all of it.
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (sa.Index("ix_access_log_region_at", "region", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    actor: str = Field(max_length=80)
+    role: str = Field(max_length=20)
+    channel: str = Field(max_length=10)  # api, web, cli
+    action: str = Field(max_length=40)  # case, timeline, audit_export, show, history
+    case_id: int | None = Field(default=None, index=True)
+    # The case's region, or the region an export covered; NULL: every region (admins).
+    region: str | None = Field(default=None, max_length=40)
+    scope: str = Field(max_length=200)
+    reason: str = Field(max_length=500)
+
+
 metadata = SQLModel.metadata
 cases = Case.__table__  # type: ignore[attr-defined]
 parties = Party.__table__  # type: ignore[attr-defined]
@@ -193,3 +216,8 @@ timers = Timer.__table__  # type: ignore[attr-defined]
 outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
 idempotency_keys = IdempotencyKey.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
+access_log = AccessLogEntry.__table__  # type: ignore[attr-defined]
+
+# Append-only tables: triggers refuse UPDATE and DELETE (migration 0005), and the
+# application's database role gets no such rights on them (`tatulasu db grant-app-role`).
+HISTORY_TABLES: tuple[str, ...] = ("audit_events",)

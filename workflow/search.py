@@ -7,7 +7,8 @@ match his referrals; the total lets a client page without guessing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow.errors import InvalidField
+from workflow.privacy import scrub_text
 from workflow.queries import MAX_PAGE
 from workflow.schema import cases
 from workflow.store import utc
@@ -48,6 +50,10 @@ class Found:
     term_name: str | None
     term_due_at: datetime | None
     suspended: bool
+
+    def masked(self, names: Iterable[str] = ()) -> Found:
+        """The line as a role without full access sees it: the subject scrubbed."""
+        return replace(self, subject=scrub_text(self.subject, names))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ PostgreSQL runs at READ COMMITTED; the engine's optimistic version check does th
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +18,17 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from workflow.errors import StoreError, StoreUnavailable
+from workflow.errors import (
+    HistoryIsAppendOnly,
+    StoreError,
+    StoreMisconfigured,
+    StoreUnavailable,
+)
+from workflow.schema import HISTORY_TABLES
 
 DEFAULT_URL = "sqlite:///tatulasu.db"
+BACKENDS = ("sqlite", "postgresql")
+SUPPORTED = "tatulasu supports SQLite (sqlite:///FILE) and PostgreSQL (postgresql://USER@HOST/DB)"
 
 
 def utc(moment: datetime) -> datetime:
@@ -38,8 +47,15 @@ class Store:
     """Owns the connection pool; hands out transactions."""
 
     def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False, pool_size: int = 10) -> None:
+        check_url(url)
         self.url = normalize_url(url)
-        self.engine = self._create_engine(echo, pool_size)
+        try:
+            self.engine = self._create_engine(echo, pool_size)
+        except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+            # An unknown driver (`sqlite+foo`) or one not installed (`postgresql+psycopg2`).
+            raise StoreMisconfigured(
+                f"database URL {shown_url(url)!r} cannot be used ({exc}); {SUPPORTED}"
+            ) from exc
         self.dialect = self.engine.dialect.name
 
     @property
@@ -79,6 +95,11 @@ class Store:
             finally:
                 conn.rollback()
                 conn.info.pop("read_only", None)
+
+    def has_table(self, name: str) -> bool:
+        """Whether the schema has this table (a database `init` has not prepared has none)."""
+        with self.reading() as conn:
+            return sa.inspect(conn).has_table(name)
 
     def migrate(self, revision: str = "head") -> None:
         """Create or upgrade the schema to an Alembic revision (the newest by default)."""
@@ -127,27 +148,71 @@ def _setup_sqlite(engine: Engine) -> None:
     engine.dialect.do_begin = _do_begin  # type: ignore[method-assign,assignment]
 
 
+def check_url(url: str) -> None:
+    """Refuse a URL that is malformed or names a backend other than SQLite or PostgreSQL.
+
+    Checked before SQLAlchemy sees it, which would otherwise fail later and in its own
+    words (`ArgumentError`, or `ModuleNotFoundError: MySQLdb` for a `mysql://` URL).
+    """
+    try:
+        backend = sa.make_url(normalize_url(url)).get_backend_name()
+    except (sa.exc.ArgumentError, ValueError):
+        raise StoreMisconfigured(
+            f"database URL {shown_url(url)!r} is not a valid URL; {SUPPORTED}"
+        ) from None
+    if backend not in BACKENDS:
+        raise StoreMisconfigured(
+            f"database URL {shown_url(url)!r} names the {backend!r} backend; {SUPPORTED}"
+        )
+
+
+def shown_url(url: str) -> str:
+    """The URL with its password hidden, fit to print even when it does not parse."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:
     """Turn driver exceptions into ours at the boundary (IntegrityError is left to callers)."""
     try:
         yield
-    except sa.exc.IntegrityError:
-        raise
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-        if _is_unreachable(exc):
-            raise StoreUnavailable(f"database unavailable: {_first_line(exc)}") from exc
-        raise StoreError(f"database error: {_first_line(exc)}") from exc
     except sa.exc.DBAPIError as exc:
+        if _refused_by_history(exc):
+            raise HistoryIsAppendOnly(f"the history is append-only: {_first_line(exc)}") from exc
+        if isinstance(exc, sa.exc.IntegrityError):
+            raise
+        if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+            if _is_unreachable(exc):
+                raise StoreUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+            raise StoreError(f"database error: {_first_line(exc)}") from exc
         raise StoreError(f"database error: {_first_line(exc)}") from exc
+    except sa.exc.TimeoutError as exc:  # every pooled connection busy for too long
+        raise StoreUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+
+
+def _refused_by_history(exc: sa.exc.DBAPIError) -> bool:
+    """A trigger of migration 0005 said no, or the application's role lacks the right."""
+    text = str(exc.orig)
+    if "is append-only:" in text:
+        return True
+    denied = getattr(exc.orig, "sqlstate", None) == "42501"  # insufficient_privilege
+    return denied and any(f"table {name}" in text for name in HISTORY_TABLES)
+
+
+_UNREACHABLE = (
+    "connection refused",
+    "could not connect",
+    "server closed",
+    "terminating",
+    "timeout expired",
+    "failed to resolve host",
+    "could not translate host name",
+)
 
 
 def _is_unreachable(exc: sa.exc.DBAPIError) -> bool:
     text = str(exc.orig).lower()
-    return exc.connection_invalidated or any(
-        word in text
-        for word in ("connection refused", "could not connect", "server closed", "terminating")
-    )
+    return exc.connection_invalidated or any(word in text for word in _UNREACHABLE)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states.vocabulary import ROLES
-from workflow import identifiers
+from workflow import identifiers, names
 from workflow.commands import LANGUAGES
 from workflow.contacts import EMAIL, PHONE
 from workflow.errors import InvalidField, NotFound
@@ -176,3 +176,4 @@ def _text(field: str, value: str, limit: int) -> None:
         raise InvalidField(field, "is required")
     if len(value) > limit:
         raise InvalidField(field, f"is longer than {limit} characters")
+    names.check(field, value)

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from tatulasu import web
 from tatulasu.api import audit, cases, events, health, metrics, problems, referrals, reports
 from tatulasu.api.connections import RecycleConnections
+from tatulasu.api.limits import Limits
 from tatulasu.api.schemas import reject_nul_in_query
 from tatulasu.wiring import App
 
@@ -21,7 +22,9 @@ file), fire the events of the lifecycle, read cases with their open terms and ti
 verify and export the tamper-evident history, and read the statistics.
 
 Every request but `/healthz` and `/metrics` needs `Authorization: Bearer <token>`
-(`tatulasu users create`). Errors are RFC 9457 problem documents
+(`tatulasu users create`); `/metrics` needs its own token when the deployment sets one.
+A body larger than its limit (1 MB of JSON, 50 MB for a CSV file, by default) is refused
+with 413 before it is read. Errors are RFC 9457 problem documents
 (`application/problem+json`) whose `field` names the input at fault.
 """
 
@@ -37,6 +40,13 @@ def create_app(app: App) -> FastAPI:
     api.state.tatulasu = app
     registry, latency = metrics.registry_for(app.store, app.engine.clock)
     api.state.metrics = registry
+    settings = app.settings
+    api.add_middleware(
+        Limits,
+        store=app.store,
+        json_bytes=settings.max_json_body_bytes,
+        csv_bytes=settings.max_csv_body_bytes,
+    )
     api.add_middleware(metrics.Timing, latency=latency)
     api.add_middleware(RecycleConnections, every=app.settings.http_keepalive_requests)
     problems.install(api)

@@ -14,7 +14,7 @@ from tatulasu.api.auth import CurrentUser, Wired, require_role
 from tatulasu.api.problems import responses
 from tatulasu.api.schemas import Model
 from tatulasu.wiring import App
-from workflow import audit, audit_export, scopes
+from workflow import access_log, audit, audit_export, audit_keys, scopes
 from workflow.audit import format_instant
 from workflow.errors import InvalidField
 from workflow.schema import cases
@@ -70,9 +70,23 @@ def verify_against_heads(
     app: Wired,
     heads: Annotated[dict[str, Any], Body(description="The `heads` of an earlier export")],
 ) -> VerifyOut:
-    """Also compare with heads exported earlier: catches a chain rewritten since."""
+    """Also compare with signed heads exported earlier: catches a chain rewritten since.
+
+    The heads' Ed25519 signature is checked first, with the public key the server is
+    given (TATULASU_AUDIT_PUBLIC_KEY_FILE), never with one the request brings.
+    """
+    require_role(user, *AUDITORS)
+    key_file = app.settings.audit_public_key_file
+    public_key = audit_keys.load_public(key_file) if key_file is not None else None
     try:
-        parsed = audit.parse_heads(heads)
+        parsed = audit.parse_heads(heads, public_key)
+    except audit.PublicKeyMissing:
+        raise InvalidField(
+            "heads",
+            "cannot be checked: the server has no public key (TATULASU_AUDIT_PUBLIC_KEY_FILE)",
+        ) from None
+    except audit.HeadsRefused as exc:
+        raise InvalidField("heads", f"refused: {exc}") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidField("heads", f"is not a tatulasu heads document: {exc}") from None
     return _verify(app, user, parsed)
@@ -90,13 +104,26 @@ def export(
     user: CurrentUser,
     app: Wired,
     format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
-    unmasked: Annotated[bool, Query(description="Personal data in full")] = False,
+    unmasked: Annotated[bool, Query(description="Personal data in full (needs `reason`)")] = False,
+    reason: Annotated[str | None, Query(description=disclosure.REASON_HELP)] = None,
 ) -> StreamingResponse:
-    """Every record in the caller's scope, with each chain's head hash at the end."""
+    """Every record in the caller's scope, with each chain's head hash at the end.
+
+    An unmasked export is recorded in the access log with its `reason` and scope.
+    """
     require_role(user, *AUDITORS)
+    why = disclosure.ask(user, unmasked, reason)
     masked = not disclosure.shows_in_full(user, unmasked)
     scope = scopes.case_filter(user)
     at = format_instant(app.engine.clock.now())
+    if why is not None:
+        region = disclosure.export_region(user)
+        covers = f"audit export, region {region}" if region else "audit export, every region"
+        disclosure.record(app, user, why, "api", "audit_export", covers, region=region)
+
+    # The JSONL export's heads are signed when the server holds the signing key.
+    key_file = app.settings.audit_signing_key_file
+    signing_key = audit_keys.load_private(key_file) if key_file is not None else None
 
     def stream() -> Iterator[str]:
         with app.store.reading() as conn:
@@ -104,9 +131,41 @@ def export(
             if format == "csv":
                 yield from audit_export.csv_lines(source)
             else:
-                yield from audit_export.jsonl(source, masked, at)
+                yield from audit_export.jsonl(source, masked, at, signing_key)
 
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     name = f"tatulasu-audit-{at[:10]}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(stream(), media_type=media, headers=headers)
+
+
+@router.get(
+    "/access-log",
+    responses={
+        200: {"content": {"application/x-ndjson": {}, "text/csv": {}}},
+        **responses(401, 403, 422, 503),
+    },
+    response_class=StreamingResponse,
+)
+def access_log_export(
+    user: CurrentUser,
+    app: Wired,
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+) -> StreamingResponse:
+    """Who saw personal data in full, when, which case or export, and why (oldest first).
+
+    A supervisor gets the entries of his region, an admin every entry.
+    """
+    require_role(user, *AUDITORS)
+    region = disclosure.export_region(user)
+
+    def stream() -> Iterator[str]:
+        with app.store.reading() as conn:
+            source = access_log.entries(conn, region)
+            yield from (access_log.csv_lines if format == "csv" else access_log.jsonl)(source)
+
+    at = format_instant(app.engine.clock.now())
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    name = f"tatulasu-access-log-{at[:10]}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(stream(), media_type=media, headers=headers)

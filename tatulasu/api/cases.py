@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Response
 
 from tatulasu.api import disclosure
@@ -12,6 +13,7 @@ from tatulasu.api.problems import Forbidden, responses
 from tatulasu.api.schemas import CaseId, CaseOut, CasePage, EventOut, ReferralIn, Timeline
 from workflow import queries, scopes, search
 from workflow.commands import OpenCase, PartyInput
+from workflow.schema import cases
 
 router = APIRouter(tags=["cases"])
 
@@ -20,7 +22,10 @@ IdempotencyKey = Annotated[
     str | None,
     Header(max_length=160, description="Repeat a request safely: same key, same answer."),
 ]
-Unmasked = Annotated[bool, Query(description="Personal data in full (supervisor and admin only).")]
+Unmasked = Annotated[
+    bool, Query(description="Personal data in full (supervisor and admin only; needs `reason`).")
+]
+Reason = Annotated[str | None, Query(description=disclosure.REASON_HELP)]
 
 
 def etag(version: int) -> str:
@@ -80,24 +85,33 @@ def list_cases(
     filters = search.Filters(state, region, centre, origin, enforcement_proceeding)
     with app.store.reading() as conn:
         page = search.search(conn, scopes.case_filter(user), filters, limit, offset)
-    return CasePage.model_validate(page)
+        parties = queries.party_names(conn, [f.id for f in page.items])
+    items = disclosure.lines_for(user, page.items, parties)
+    return CasePage.model_validate({**vars(page), "items": items})
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, responses=responses(401, 403, 404, 503))
+@router.get(
+    "/cases/{case_id}", response_model=CaseOut, responses=responses(401, 403, 404, 422, 503)
+)
 def get_case(
     case_id: CaseId,
     user: CurrentUser,
     app: Wired,
     response: Response,
     unmasked: Unmasked = False,
+    reason: Reason = None,
 ) -> CaseOut:
     """A case with its parties, open terms and the events the caller may fire next.
 
     The ETag is the case's version: send it back in `If-Match` when firing an event.
+    With `unmasked=true` the read is recorded in the access log with its `reason`.
     """
+    why = disclosure.ask(user, unmasked, reason)
     with app.store.reading() as conn:
         require_case(conn, user, case_id)
         case = queries.get_case(conn, case_id)
+    if why is not None:
+        disclosure.record(app, user, why, "api", "case", f"case {case_id}", case_id, case.region)
     allowed = queries.allowed_events(app.engine, case, user.role)
     shown, masked = disclosure.case_for(user, case, unmasked)
     response.headers["ETag"] = etag(case.version)
@@ -109,16 +123,23 @@ def get_case(
 @router.get(
     "/cases/{case_id}/timeline",
     response_model=Timeline,
-    responses=responses(401, 403, 404, 503),
+    responses=responses(401, 403, 404, 422, 503),
 )
 def timeline(
-    case_id: CaseId, user: CurrentUser, app: Wired, unmasked: Unmasked = False
-) -> Timeline:
+    case_id: CaseId, user: CurrentUser, app: Wired, unmasked: Unmasked = False,
+    reason: Reason = None,
+) -> Timeline:  # fmt: skip
     """The case's history, oldest first, as the hash chain holds it."""
+    why = disclosure.ask(user, unmasked, reason)
     with app.store.reading() as conn:
         require_case(conn, user, case_id)
         records = queries.history(conn, case_id)
-    shown, masked = disclosure.history_for(user, records, unmasked)
+        parties = queries.party_names(conn, [case_id])[case_id]
+        region = conn.execute(sa.select(cases.c.region).where(cases.c.id == case_id)).scalar()
+    if why is not None:
+        disclosure.record(app, user, why, "api", "timeline", f"case {case_id}", case_id, region)
+    names = disclosure.others(user, parties)
+    shown, masked = disclosure.history_for(user, records, unmasked, names)
     last = records[-1]
     return Timeline.model_validate(
         {"case_id": case_id, "version": last.seq, "head": last.hash, "masked": masked,

@@ -1,11 +1,14 @@
-"""`/healthz` for load balancers and `/metrics` for Prometheus (no token: no personal data).
+"""`/healthz` for load balancers and `/metrics` for Prometheus (no personal data).
 
 Health asks each dependency with a short timeout and says which one failed: a load
-balancer needs a quick yes or no, an operator needs to know what to restart.
+balancer needs a quick yes or no, an operator needs to know what to restart. The metrics
+need no user's token; a deployment that does not want them public (they tell how busy it
+is) sets `TATULASU_METRICS_TOKEN`, which Prometheus then sends as its bearer token.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Annotated
 
@@ -16,7 +19,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from tatulasu.api.auth import Wired
-from tatulasu.api.problems import responses
+from tatulasu.api.problems import Unauthenticated, responses
 from tatulasu.api.schemas import Model
 from workflow.errors import TatulasuError
 
@@ -77,7 +80,14 @@ def healthz(app: Wired) -> Health | JSONResponse:
     return JSONResponse(health.model_dump(), status_code=503)
 
 
-def _registry(request: Request) -> CollectorRegistry:
+def _registry(request: Request, app: Wired) -> CollectorRegistry:
+    """The app's registry, once the scraper has shown the metrics token (when one is set)."""
+    expected = app.settings.metrics_token
+    if expected:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        same = secrets.compare_digest(given.strip().encode(), expected.encode())
+        if scheme.lower() != "bearer" or not same:
+            raise Unauthenticated("send `Authorization: Bearer <TATULASU_METRICS_TOKEN>`")
     registry: CollectorRegistry = request.app.state.metrics
     return registry
 
@@ -85,7 +95,10 @@ def _registry(request: Request) -> CollectorRegistry:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}, **responses(public=True)},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}},
+        **responses(401, public=True),
+    },
 )
 def metrics(registry: Annotated[CollectorRegistry, Depends(_registry)]) -> Response:
     """Prometheus text format: events by type, cases by state, outbox backlog, latency."""

@@ -3,13 +3,13 @@
 The engine's error tree (`workflow.errors`) already sorts errors by what the client
 should do next; this module only gives each branch its HTTP status:
 
-    InvalidInput (InvalidField, InvalidIdentifier), request validation   422
+    InvalidInput (InvalidField, InvalidIdentifier, UnknownEvent), request 422
     RoleNotAllowed, Forbidden (role or scope)                             403
     NotAllowed (EventNotAllowed, GuardFailed, CaseSuspended)              409
     Conflict (StaleVersion, ConcurrentUpdate, IdempotencyKeyReused, ...)  409
     NotFound                                                              404
     Unauthenticated                                                       401
-    StoreError (StoreUnavailable)                                         503
+    Unavailable (StoreError, MissingDependency): not the client's fault   503
 
 `type` is `urn:tatulasu:problem:<kebab-case class name>`, `title` the class's one-line
 docstring, `detail` the error's own message; structured fields of the error (the field
@@ -36,8 +36,8 @@ from workflow.errors import (
     NotAllowed,
     NotFound,
     RoleNotAllowed,
-    StoreError,
     TatulasuError,
+    Unavailable,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -60,9 +60,11 @@ _STATUS: tuple[tuple[type[TatulasuError], int], ...] = (
     (Conflict, 409),
     (NotFound, 404),
     (Unauthenticated, 401),
-    (StoreError, 503),
+    (Unavailable, 503),
 )
-_EXTENSIONS = ("field", "allowed", "current", "expected", "case_id", "roles", "guards")
+_EXTENSIONS = (
+    "field", "allowed", "suggestions", "current", "expected", "case_id", "roles", "guards",
+)  # fmt: skip
 
 
 class FieldError(BaseModel):

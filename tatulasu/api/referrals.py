@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from tatulasu.api.auth import CurrentUser, Wired, require_role
+from tatulasu.api.limits import size
 from tatulasu.api.problems import MEDIA_TYPE, Problem, responses
 from tatulasu.api.schemas import Model
 from workflow.errors import InvalidField
@@ -15,8 +16,6 @@ from workflow.referral_import import import_referrals
 from workflow.referral_rows import Referrer
 
 router = APIRouter(tags=["referrals"])
-
-MAX_BYTES = 20 * 1024 * 1024
 
 
 class RowErrorOut(Model):
@@ -78,9 +77,10 @@ def import_csv(
     imported and the bad ones listed (200).
     """
     require_role(user, "bailiff")
-    data = file.file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise InvalidField("file", f"is larger than {MAX_BYTES // (1024 * 1024)} MB: split it")
+    limit = app.settings.max_csv_body_bytes  # the whole body is already within it
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidField("file", f"is larger than {size(limit)}: split it")
     referrer = Referrer(actor=user.id, region=user.region, centre=user.centre)
     report = import_referrals(app.engine, data, referrer, partial=partial)
     out = ImportOut.model_validate(report.to_dict())

@@ -7,8 +7,6 @@ figure is never mistaken for one of a larger scope.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -19,6 +17,7 @@ from tatulasu.api.problems import Forbidden, responses
 from tatulasu.api.schemas import Model
 from tatulasu.parsing import local_midnight
 from tatulasu.wiring import App
+from workflow import spreadsheet
 from workflow import summary as summaries
 from workflow.errors import InvalidField
 from workflow.users import User
@@ -115,13 +114,11 @@ def report(
 
 def as_csv(s: SummaryOut) -> str:
     """One figure a row: `metric,key,value` (key empty for a plain number)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["metric", "key", "value"])
+    lines = [spreadsheet.row(["metric", "key", "value"])]
     for name, value in s.model_dump().items():
         if isinstance(value, dict):
             for key, item in value.items():
-                writer.writerow([name, key, "" if item is None else item])
+                lines.append(spreadsheet.row([name, key, "" if item is None else item]))
         else:
-            writer.writerow([name, "", "" if value is None else value])
-    return buffer.getvalue()
+            lines.append(spreadsheet.row([name, "", "" if value is None else value]))
+    return "".join(lines)

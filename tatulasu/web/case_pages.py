@@ -27,6 +27,7 @@ router = APIRouter(route_class=PageRoute)
 Overdue = Annotated[bool, Query(description="Only cases whose running term is past due")]
 Days = Annotated[int, Query(ge=0, le=366)]
 Unmasked = Annotated[bool, Query()]
+Reason = Annotated[str | None, Query()]
 
 
 def due_by(moment: datetime) -> sa.ColumnElement[bool]:
@@ -54,9 +55,11 @@ def case_list(
         scope = sa.and_(scope, due_by(now))
     with app.store.reading() as conn:
         found = search.search(conn, scope, filters, params.PAGE_SIZE, params.offset(page))
+        parties = queries.party_names(conn, [f.id for f in found.items])
     return render(
         request, "cases.html", user,
-        found=found.items, paging=params.paging(request, page, found.total), now=now,
+        found=disclosure.lines_for(user, found.items, parties),
+        paging=params.paging(request, page, found.total), now=now,
         filters=filters, overdue=overdue, states=params.all_states(), regions=REGIONS,
     )  # fmt: skip
 
@@ -79,16 +82,24 @@ def next_events(app: App, case: CaseView) -> list[NextEvent]:
 
 @router.get("/cases/{case_id}")
 def case_page(
-    request: Request, case_id: CaseId, user: Viewer, app: Wired, unmasked: Unmasked = False
-) -> Response:
-    """The case with parties masked for the viewer, its terms, and the checked history."""
+    request: Request, case_id: CaseId, user: Viewer, app: Wired, unmasked: Unmasked = False,
+    reason: Reason = None,
+) -> Response:  # fmt: skip
+    """The case with parties masked for the viewer, its terms, and the checked history.
+
+    "Show it in full" asks for a reason; the read is recorded in the access log.
+    """
+    why = disclosure.ask(user, unmasked, reason)
     with app.store.reading() as conn:
         require_case(conn, user, case_id)
         case = queries.get_case(conn, case_id)
         records = queries.history(conn, case_id)
         checked = audit.verify(conn, case_ids=[case_id])
+    if why is not None:
+        disclosure.record(app, user, why, "web", "case", f"case {case_id}", case_id, case.region)
     shown, masked = disclosure.case_for(user, case, unmasked)
-    timeline, _ = disclosure.history_for(user, records, unmasked)
+    names = disclosure.others(user, [(p.iin_bin, p.name) for p in case.parties])
+    timeline, _ = disclosure.history_for(user, records, unmasked, names)
     return render(
         request, "case.html", user,
         case=shown, masked=masked, may_unmask=masked and user.role in disclosure.ON_REQUEST,
@@ -109,7 +120,9 @@ def overdue_page(
         found = search.search(
             conn, scope, search.Filters(), params.PAGE_SIZE, params.offset(page), order="due"
         )
+        parties = queries.party_names(conn, [f.id for f in found.items])
     return render(
         request, "overdue.html", user,
-        found=found.items, paging=params.paging(request, page, found.total), now=now, days=days,
+        found=disclosure.lines_for(user, found.items, parties),
+        paging=params.paging(request, page, found.total), now=now, days=days,
     )  # fmt: skip

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
-def uvicorn_api(database_url: str, start_within: float = 30) -> Iterator[str]:
+def uvicorn_api(database_url: str, start_within: float = 120) -> Iterator[str]:
     """Run `uvicorn --factory tatulasu.api.asgi:from_environment`; yield its base URL."""
     port = free_port()
     env = {**os.environ, "TATULASU_DATABASE_URL": database_url}
@@ -30,14 +30,19 @@ def uvicorn_api(database_url: str, start_within: float = 30) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_within
+        last = "no answer"
         while True:
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                answer = httpx.get(f"{base}/healthz", timeout=1)
+                if answer.status_code == 200:
                     break
-            except httpx.TransportError:
-                pass
+                last = f"{answer.status_code} {answer.text[:300]}"
+            except httpx.TransportError as exc:
+                last = repr(exc)
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, f"uvicorn did not start in {start_within} s"
+            assert time.monotonic() < deadline, (
+                f"uvicorn did not start in {start_within} s (last /healthz: {last})"
+            )
             time.sleep(0.1)
         yield base
     finally:

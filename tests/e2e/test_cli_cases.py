@@ -53,17 +53,17 @@ def test_personal_data_is_masked_unless_asked(initialised: Run, opened_case: int
     masked = as_json(run("show", case, "--json"))
     claimant, respondent = masked["parties"]
     assert claimant["iin_bin"] == "0612******12"
-    assert claimant["name"] == "Aigerim S."
+    assert claimant["name"] == "A. S."
     assert claimant["email"] == "a******@example.kz"
-    assert respondent["name"] == "Alma LLP"  # a company's name is not personal data
+    assert respondent["name"] == "A. LLP"  # masked alike; the legal form stays
     assert respondent["phone"] == "+7701*****67"
-    full = as_json(run("show", case, "--unmasked", "--json"))
+    full = as_json(run("show", case, "--unmasked", "--reason", "check", "--json"))
     assert full["parties"][0]["iin_bin"] == "061211600012"
 
     history = run("history", case, "--json")
     assert "061211600012" not in history.stdout
     assert "aigerim@example.kz" not in history.stdout
-    assert "061211600012" in run("history", case, "--json", "--unmasked").stdout
+    assert "061211600012" in run("history", case, "--json", "--unmasked", "--reason", "x").stdout
     assert "061211600012" not in run("show", case).stdout
 
 
@@ -152,3 +152,39 @@ def test_report_counts_the_open_case(initialised: Run, opened_case: int) -> None
     assert report["reconciled_share"] is None
     assert report["by_origin"] == {"party": 1}
     assert initialised("report", "--since", "yesterday").exit_code == 2
+
+
+def test_an_unknown_event_is_bad_input_with_the_closest_names(
+    initialised: Run, opened_case: int
+) -> None:
+    typo = initialised("fire", str(opened_case), "acept", "--actor", "c", "--role", "coordinator")
+    assert typo.exit_code == 2
+    assert typo.stderr.strip() == (
+        "error: event: 'acept' is not an event of the lifecycle; did you mean accept?"
+    )
+
+
+def test_a_refused_event_lists_only_what_the_callers_role_may_fire(
+    initialised: Run, opened_case: int
+) -> None:
+    refused = initialised("fire", str(opened_case), "judge", "--actor", "j", "--role", "court")
+    assert refused.exit_code == 3
+    assert refused.stderr.strip() == (
+        "error: event 'judge' is not allowed in state 'pre_trial'; "
+        "allowed: assign_mediator, reassign_mediator, suspend, withdraw"
+    )  # not the system's remind, escalate, record_delivery, nor the mediator's events
+
+
+def test_a_failing_guard_is_explained_in_the_words_of_the_lifecycle(initialised: Run) -> None:
+    run = initialised
+    opened = as_json(run("refer", "--actor", "a", "--role", "party", "--region", "VKO",
+                         "--centre", "C", "--party", CLAIMANT, "--json"))  # fmt: skip
+    case = str(opened["case_id"])
+    as_json(run("fire", case, "accept", "--actor", "c", "--role", "coordinator", "--json"))
+    early = run("fire", case, "start_mediation", "--actor", "c", "--role", "coordinator",
+                "--field", f"contract_signed_on={today_in_almaty().isoformat()}")  # fmt: skip
+    assert early.exit_code == 3
+    assert early.stderr.strip() == (
+        "error: start_mediation in state 'pre_trial' needs a mediator assigned first"
+        " (guard has_mediator): fire assign_mediator"
+    )

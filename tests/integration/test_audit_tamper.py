@@ -8,19 +8,36 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.tamper import drop_append_only_guard
 from workflow import audit
 from workflow.schema import audit_events, cases
 
 
 @pytest.fixture
 def two_cases(desk: Any) -> tuple[int, int]:
-    """Two cases with five records each; the tests tamper with the first."""
+    """Two cases with five records each; the tests tamper with the first.
+
+    The history's triggers are removed first, as an attacker with DDL rights would.
+    """
     a = desk.to_state("in_mediation")
     b = desk.to_state("in_mediation")
     for case_id in (a, b):
         desk.fire(case_id, "record_session", "mediator", held_on=desk.today())
+    with desk.store.transaction() as conn:
+        drop_append_only_guard(conn)
     return a, b
+
+
+KEY = Ed25519PrivateKey.generate()  # the operator's signing key, outside the database
+
+
+def exported_heads(desk: Any) -> dict[int, tuple[int, str]]:
+    """Heads signed now, kept outside the database, read back with the public key."""
+    with desk.store.reading() as conn:
+        doc = json.loads(json.dumps(audit.export_heads(conn, KEY, desk.clock.now())))
+    return audit.parse_heads(doc, KEY.public_key())
 
 
 def verify(desk: Any, heads: Any = None) -> audit.VerifyReport:
@@ -219,9 +236,7 @@ def test_a_consistently_rewritten_chain_is_caught_by_heads_exported_earlier(
     desk: Any, two_cases: tuple[int, int]
 ) -> None:
     a, _b = two_cases
-    with desk.store.reading() as conn:
-        exported = json.loads(json.dumps(audit.export_heads(conn)))  # kept outside the database
-    heads = audit.parse_heads(exported)
+    heads = exported_heads(desk)
     version_a = desk.case(a).version
 
     _rewrite_chain(desk, a, 2, "someone-else")
@@ -237,8 +252,7 @@ def test_events_after_the_export_do_not_look_like_tampering(
     desk: Any, two_cases: tuple[int, int]
 ) -> None:
     a, b = two_cases
-    with desk.store.reading() as conn:
-        heads = audit.parse_heads(audit.export_heads(conn))
+    heads = exported_heads(desk)
     desk.fire(a, "reach_agreement", "mediator", agreement_ref="MA-1")
     desk.fire(b, "extend", "coordinator")
     assert verify(desk, heads).ok
@@ -246,8 +260,7 @@ def test_events_after_the_export_do_not_look_like_tampering(
 
 def test_a_case_deleted_after_the_export_is_named(desk: Any, two_cases: tuple[int, int]) -> None:
     a, _b = two_cases
-    with desk.store.reading() as conn:
-        heads = audit.parse_heads(audit.export_heads(conn))
+    heads = exported_heads(desk)
     for table in ("audit_events", "timers", "outbox", "parties"):
         sql(desk, f"DELETE FROM {table} WHERE case_id = :c", c=a)
     sql(desk, "DELETE FROM cases WHERE id = :c", c=a)
@@ -260,8 +273,7 @@ def test_a_truncated_chain_is_caught_by_the_exported_version(
     desk: Any, two_cases: tuple[int, int]
 ) -> None:
     a, _b = two_cases
-    with desk.store.reading() as conn:
-        heads = audit.parse_heads(audit.export_heads(conn))
+    heads = exported_heads(desk)
     sql(desk, "DELETE FROM audit_events WHERE case_id = :c AND seq >= 4", c=a)
     with desk.store.transaction() as conn:
         head = conn.execute(
@@ -279,20 +291,19 @@ def test_a_truncated_chain_is_caught_by_the_exported_version(
 def test_an_edited_heads_file_is_refused(desk: Any, two_cases: tuple[int, int]) -> None:
     a, _b = two_cases
     with desk.store.reading() as conn:
-        doc = audit.export_heads(conn)
+        doc = audit.export_heads(conn, KEY, desk.clock.now())
     doc["cases"][str(a)]["head"] = "0" * 64
-    with pytest.raises(ValueError, match="digest does not match"):
-        audit.parse_heads(doc)
+    with pytest.raises(audit.SignatureMismatch, match="the file was changed"):
+        audit.parse_heads(doc, KEY.public_key())
     with pytest.raises(ValueError, match="not a tatulasu audit heads file"):
-        audit.parse_heads({"format": "something-else"})
+        audit.parse_heads({"format": "something-else"}, KEY.public_key())
 
 
 def test_verifying_some_cases_against_the_heads_checks_only_those(
     desk: Any, two_cases: tuple[int, int]
 ) -> None:
     a, b = two_cases
-    with desk.store.reading() as conn:
-        heads = audit.parse_heads(audit.export_heads(conn))
+    heads = exported_heads(desk)
     _rewrite_chain(desk, b, 2, "someone-else")
     with desk.store.reading() as conn:
         only_a = audit.verify(conn, heads=heads, case_ids=[a])

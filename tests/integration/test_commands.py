@@ -22,6 +22,7 @@ from workflow.errors import (
     RoleNotAllowed,
     StaleVersion,
     TatulasuError,
+    UnknownEvent,
 )
 
 OPEN_STATES = states.current().open_states()
@@ -115,7 +116,7 @@ def _party(**overrides: Any) -> tuple[PartyInput, ...]:
 
 
 FIRE_REJECTIONS: dict[str, tuple[type[TatulasuError], Callable[[Any, int], Any]]] = {
-    "unknown event": (EventNotAllowed, lambda d, c: d.fire(c, "teleport", "coordinator")),
+    "unknown event": (UnknownEvent, lambda d, c: d.fire(c, "teleport", "coordinator")),
     "event not allowed in this state": (
         EventNotAllowed,
         lambda d, c: d.fire(c, "approve", "court", ruling_ref="R"),

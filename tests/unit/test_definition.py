@@ -263,3 +263,38 @@ def test_an_expiry_event_missing_its_required_reason_is_rejected_on_load() -> No
         del r["states"]["in_mediation"]["term"]["on_expiry"][0]["payload"]
 
     _reject(broken(change), "state 'in_mediation' term", "not accepted")
+
+
+# ---------------------------------------------------------------------------- guards in words
+
+
+def test_every_guard_of_the_shipped_file_is_explained_in_english_russian_and_kazakh() -> None:
+    lc = states.current()
+    used = {g for e in lc.events.values() for r in e.routes for g in r.guards}
+    assert used <= set(lc.guards)
+    for guard in lc.guards.values():
+        assert set(guard.needs) == {"en", "ru", "kk"}, guard.name
+        assert all(text.strip() for text in guard.needs.values()), guard.name
+    assert lc.guards["has_mediator"].explained() == (
+        "a mediator assigned first (guard has_mediator): fire assign_mediator"
+    )
+
+
+def test_a_guard_without_an_explanation_is_a_definition_error() -> None:
+    _reject(broken(lambda r: r["guards"].pop("has_mediator")), "guard 'has_mediator'",
+            "has no explanation")  # fmt: skip
+
+
+def test_a_guard_explained_in_only_some_languages_is_a_definition_error() -> None:
+    raw = broken(lambda r: r["guards"]["is_suspended"]["needs"].pop("kk"))
+    _reject(raw, "guard 'is_suspended'", "no explanation in kk")
+
+
+def test_a_guard_whose_remedy_is_not_an_event_is_a_definition_error() -> None:
+    raw = broken(lambda r: r["guards"]["has_mediator"].update({"fire": "find_mediator"}))
+    _reject(raw, "guard 'has_mediator'", "unknown event 'find_mediator'")
+
+
+def test_an_explanation_for_a_guard_outside_the_vocabulary_is_a_definition_error() -> None:
+    raw = broken(lambda r: r["guards"].update({"full_moon": {"needs": {"en": "a full moon"}}}))
+    _reject(raw, "guard 'full_moon'", "unknown guards ['full_moon']")

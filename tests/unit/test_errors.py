@@ -28,6 +28,11 @@ INTENDED = {
     "NotFound",
     "StoreError",
     "StoreUnavailable",
+    "HistoryIsAppendOnly",
+    "UnknownEvent",
+    "Unavailable",
+    "StoreMisconfigured",
+    "MissingDependency",
 }
 
 
@@ -73,6 +78,10 @@ def test_the_root_is_shared_with_the_definition_errors() -> None:
         ("IdempotencyKeyReused", "Conflict"),
         ("DuplicateCase", "Conflict"),
         ("StoreUnavailable", "StoreError"),
+        ("StoreMisconfigured", "StoreError"),
+        ("StoreError", "Unavailable"),
+        ("MissingDependency", "Unavailable"),
+        ("UnknownEvent", "InvalidField"),
     ],
 )
 def test_errors_can_be_caught_by_category(cls: str, category: str) -> None:
@@ -81,7 +90,7 @@ def test_errors_can_be_caught_by_category(cls: str, category: str) -> None:
 
 def test_categories_do_not_overlap() -> None:
     categories = [errors.InvalidInput, errors.NotAllowed, errors.Conflict, errors.NotFound]
-    categories += [errors.StoreError, InvalidDefinition]
+    categories += [errors.Unavailable, InvalidDefinition]
     for a in categories:
         for b in categories:
             assert a is b or not issubclass(a, b), (a, b)

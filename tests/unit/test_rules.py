@@ -16,6 +16,7 @@ from workflow.errors import (
     InvalidField,
     InvalidInput,
     RoleNotAllowed,
+    UnknownEvent,
 )
 from workflow.rules import MAX_TEXT, Facts, Rules, validate_payload
 
@@ -60,20 +61,43 @@ def test_an_event_without_a_target_stays_and_keeps_its_effects() -> None:
     assert decision.effects == ("set_mediator",)
 
 
-def test_an_event_not_allowed_in_the_state_names_the_allowed_ones() -> None:
+def test_an_event_not_allowed_in_the_state_names_only_those_the_role_may_fire() -> None:
     with pytest.raises(EventNotAllowed) as caught:
         RULES.decide(facts("referred"), "approve", "court")
     exc = caught.value
     assert (exc.event, exc.state) == ("approve", "referred")
-    assert exc.allowed == sorted(LC.events_from("referred"))
-    assert {"accept", "decline", "withdraw"} <= set(exc.allowed)
-    assert "allowed: " in str(exc)
+    assert exc.allowed == ["assign_mediator", "suspend", "withdraw"]
+    assert str(exc).endswith("allowed: assign_mediator, suspend, withdraw")
+    with pytest.raises(EventNotAllowed) as as_coordinator:
+        RULES.decide(facts("referred"), "approve", "coordinator")
+    assert {"accept", "decline"} <= set(as_coordinator.value.allowed)
+    assert not {"remind", "escalate", "record_delivery"} & set(as_coordinator.value.allowed)
 
 
-def test_an_unknown_event_is_not_allowed_and_names_the_allowed_ones() -> None:
-    with pytest.raises(EventNotAllowed) as caught:
-        RULES.decide(facts("pre_trial"), "teleport", "admin")
-    assert "start_mediation" in caught.value.allowed
+def test_an_unknown_event_is_bad_input_that_suggests_the_closest_names() -> None:
+    with pytest.raises(UnknownEvent) as caught:
+        RULES.decide(facts("referred"), "acept", "coordinator")
+    exc = caught.value
+    assert isinstance(exc, InvalidField) and exc.field == "event"
+    assert exc.suggestions == ["accept"]
+    assert str(exc) == "event: 'acept' is not an event of the lifecycle; did you mean accept?"
+
+
+def test_an_unknown_event_without_a_close_name_lists_what_the_role_may_fire() -> None:
+    with pytest.raises(UnknownEvent) as caught:
+        RULES.decide(facts("pre_trial"), "teleport", "party")
+    assert caught.value.suggestions == []
+    assert str(caught.value).endswith("allowed here: withdraw")
+
+
+def test_a_failing_guard_is_explained_in_the_words_of_the_lifecycle_file() -> None:
+    with pytest.raises(GuardFailed) as caught:
+        RULES.decide(facts("pre_trial"), "start_mediation", "coordinator")
+    assert str(caught.value) == (
+        "start_mediation in state 'pre_trial' needs a mediator assigned first"
+        " (guard has_mediator): fire assign_mediator"
+    )
+    assert caught.value.guards == ["has_mediator"]
 
 
 def test_no_event_leaves_a_terminal_state_except_recording_ones() -> None:

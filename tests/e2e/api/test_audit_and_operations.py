@@ -6,17 +6,26 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 
 from tatulasu.api import create_app
 from tests.e2e.api.conftest import Api, Cases
+from tests.tamper import drop_append_only_guard
+from workflow import audit, audit_keys
 from workflow.schema import audit_events, users
 
 
 def test_verify_names_the_first_altered_record(api: Api, cases: Cases) -> None:
     api.fire("coord-vko", cases.party, "accept")
     with api.wired.store.transaction() as conn:
+        drop_append_only_guard(conn)  # as an attacker with DDL rights would
         conn.execute(
             audit_events.update()
             .where(audit_events.c.case_id == cases.party, audit_events.c.seq == 2)
@@ -30,7 +39,27 @@ def test_verify_names_the_first_altered_record(api: Api, cases: Cases) -> None:
     assert api.get("sup-kar", "/audit/verify").json()["ok"]  # not his region's case
 
 
-def test_a_jsonl_export_ends_with_heads_that_verify_later(api: Api, cases: Cases) -> None:
+@pytest.fixture
+def keyed(api: Api, tmp_path: Path) -> Iterator[Api]:
+    """The API of a server given the heads' key pair (TATULASU_AUDIT_*_KEY_FILE)."""
+    private, public = tmp_path / "heads.pem", tmp_path / "heads.pub.pem"
+    audit_keys.generate(private, public)
+    settings = api.wired.settings.model_copy(
+        update={"audit_signing_key_file": private, "audit_public_key_file": public}
+    )
+    wired = type(api.wired)(settings, api.wired.store, api.wired.calendar, api.wired.engine)
+    with TestClient(create_app(wired)) as client:
+        yield Api(client, wired, api.clock, api.tokens)
+
+
+def _signed_heads(keyed: Api) -> dict[str, Any]:
+    heads = json.loads(keyed.get("root", "/audit/export").text.splitlines()[-1])
+    assert heads.pop("type") == "heads"
+    return dict(heads)
+
+
+def test_a_jsonl_export_ends_with_heads_that_verify_later(keyed: Api, cases: Cases) -> None:
+    api = keyed
     api.fire("coord-vko", cases.party, "accept")
     lines = [json.loads(x) for x in api.get("root", "/audit/export").text.splitlines()]
     assert lines[0]["type"] == "export" and lines[0]["masked"] is True
@@ -39,11 +68,13 @@ def test_a_jsonl_export_ends_with_heads_that_verify_later(api: Api, cases: Cases
     heads = lines[-1]
     assert heads["type"] == "heads"
     assert heads["cases"][str(cases.party)]["version"] == 2
+    assert heads["signature"]["algorithm"] == "ed25519"
     body = {k: v for k, v in heads.items() if k != "type"}
     assert api.post("root", "/audit/verify", json=body).json()["ok"]
 
     # A chain rewritten consistently after the export is caught by the exported heads.
     with api.wired.store.transaction() as conn:
+        drop_append_only_guard(conn)
         conn.execute(audit_events.delete().where(
             audit_events.c.case_id == cases.party, audit_events.c.seq == 2))  # fmt: skip
         conn.execute(sa.text("UPDATE cases SET version = 1, audit_head = :h WHERE id = :i"),
@@ -54,11 +85,44 @@ def test_a_jsonl_export_ends_with_heads_that_verify_later(api: Api, cases: Cases
     assert api.post("root", "/audit/verify", json={"cases": {}}).status_code == 422
 
 
+def _refusal(answer: Any) -> str:
+    assert answer.status_code == 422, answer.text
+    return str(answer.json()["detail"])
+
+
+def test_verify_refuses_edited_foreign_and_unsigned_heads(
+    keyed: Api, api: Api, cases: Cases
+) -> None:
+    body = _signed_heads(keyed)
+    assert keyed.post("sup-vko", "/audit/verify", json=body).json()["ok"]
+    edited = json.loads(json.dumps(body))
+    edited["cases"][str(cases.party)]["version"] = 7
+    assert "signature does not match" in _refusal(
+        keyed.post("sup-vko", "/audit/verify", json=edited)
+    )
+    # A public key in the request is not used: it is only more content under the signature.
+    mallory = Ed25519PrivateKey.generate()
+    forged = audit.sign_heads(body["cases"], mallory, body["exported_at"])
+    assert "the file names key" in _refusal(keyed.post("root", "/audit/verify", json=forged))
+    with_key = {**forged, "public_key": "-----BEGIN PUBLIC KEY-----..."}
+    assert "signature does not match" in _refusal(
+        keyed.post("root", "/audit/verify", json=with_key)
+    )
+    # A server with no signing key exports unsigned heads; they are not accepted.
+    unsigned = json.loads(api.get("root", "/audit/export").text.splitlines()[-1])
+    assert "unsigned" in _refusal(keyed.post("root", "/audit/verify", json=unsigned))
+    # A server with no public key cannot check signed ones.
+    assert "TATULASU_AUDIT_PUBLIC_KEY_FILE" in _refusal(
+        api.post("root", "/audit/verify", json=body)
+    )
+    assert keyed.post("party-aigerim", "/audit/verify", json=body).status_code == 403
+
+
 def test_an_unmasked_export_holds_personal_data_and_a_masked_one_does_not(
     api: Api, cases: Cases
 ) -> None:
     masked = api.get("sup-vko", "/audit/export").text
-    unmasked = api.get("sup-vko", "/audit/export?unmasked=true").text
+    unmasked = api.get("sup-vko", "/audit/export?unmasked=true&reason=audit").text
     assert "061211600012" not in masked and "0612******12" in masked
     assert "061211600012" in unmasked
     assert cases.court not in {json.loads(x).get("case_id") for x in masked.splitlines()}

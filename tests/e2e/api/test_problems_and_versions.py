@@ -64,6 +64,25 @@ def test_an_event_not_allowed_in_the_state_lists_the_allowed_ones(api: Api, case
     body = assert_problem(api.fire("court-kar", cases.court, "judge", ruling_ref="R-1"), 409,
                           "event-not-allowed")  # fmt: skip
     assert "reach_agreement" in body["allowed"]
+    assert not {"remind", "escalate", "record_delivery"} & set(body["allowed"])  # system's
+
+
+def test_an_unknown_event_is_a_422_naming_the_field_and_the_closest_events(
+    api: Api, cases: Cases
+) -> None:
+    body = assert_problem(api.fire("coord-vko", cases.party, "acept"), 422, "unknown-event")
+    assert (body["field"], body["suggestions"]) == ("event", ["accept"])
+    assert body["errors"][0]["field"] == "event"
+    assert "did you mean accept?" in body["detail"]
+
+
+def test_a_failing_guard_is_explained_and_keeps_its_id(api: Api, cases: Cases) -> None:
+    api.fire("coord-vko", cases.party, "accept")
+    answer = api.fire("coord-vko", cases.party, "start_mediation", contract_signed_on="2024-01-01")
+    body = assert_problem(answer, 409, "guard-failed")
+    assert body["guards"] == ["has_mediator"]
+    explained = "needs a mediator assigned first (guard has_mediator): fire assign_mediator"
+    assert explained in body["detail"]
 
 
 def test_payload_faults_name_the_payload_field(api: Api, cases: Cases) -> None:
