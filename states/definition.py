@@ -64,12 +64,20 @@ class StateSpec:
 
 @dataclass(frozen=True)
 class Route:
-    """One way an event can go: from these states to `target` (None: stays) if guards hold."""
+    """One way an event can go: from these states to `target` (None: stays) if guards hold.
+
+    `roles`, when not empty, narrows the event's roles on this route (the court assigns a
+    mediator in court conciliation only).
+    """
 
     sources: tuple[str, ...]
     target: str | None
     guards: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
+    roles: frozenset[str] = frozenset()
+
+    def allows(self, role: str) -> bool:
+        return not self.roles or role in self.roles
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,8 @@ class EventSpec:
     effects: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()
     while_suspended: bool = False
+    # When a party fires it, what he must be on the case (empty: any party of the case).
+    parties: frozenset[str] = frozenset()
 
     def sources(self) -> frozenset[str]:
         return frozenset(s for r in self.routes for s in r.sources)
@@ -315,6 +325,18 @@ class _Parser:
             {k: spec[k] for k in ("from", "to", "guards") if k in spec}
         ]
         routes = tuple(self.route(where, r, states, open_states) for r in raw_routes)
+        for route in routes:
+            if route.roles - roles:
+                raise self.fail(
+                    where, f"route roles {sorted(route.roles - roles)} are not its roles"
+                )
+        parties = frozenset(self.words(f"{where} parties", spec.get("parties", [])))
+        if parties - vocabulary.PARTY_ROLES:
+            raise self.fail(
+                where, f"unknown party roles {sorted(parties - vocabulary.PARTY_ROLES)}"
+            )
+        if parties and "party" not in roles:
+            raise self.fail(where, "parties narrows the role 'party', which may not fire it")
         reason_set = spec.get("reasons")
         if reason_set is not None and reason_set not in reasons:
             raise self.fail(where, f"unknown reason list {reason_set!r}")
@@ -335,6 +357,7 @@ class _Parser:
             effects=effects,
             notify=notify,
             while_suspended=bool(spec.get("while_suspended", False)),
+            parties=parties,
         )
 
     def route(
@@ -360,7 +383,8 @@ class _Parser:
         self.known(where, "guards", guards, vocabulary.GUARDS)
         effects = tuple(self.words(f"{where} effects", spec.get("effects", [])))
         self.known(where, "effects", effects, vocabulary.EFFECTS)
-        return Route(tuple(dict.fromkeys(sources)), target, guards, effects)
+        roles = frozenset(self.words(f"{where} route roles", spec.get("roles", [])))
+        return Route(tuple(dict.fromkeys(sources)), target, guards, effects, roles)
 
     def fields(self, where: str, spec: Mapping[str, Any]) -> dict[str, str]:
         fields = {str(k): str(v) for k, v in dict(spec).items()}

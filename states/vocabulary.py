@@ -20,6 +20,9 @@ ROLES: frozenset[str] = frozenset(
     }
 )
 
+# What a party is on a case (the parties rows): an event may be limited to some of them.
+PARTY_ROLES: frozenset[str] = frozenset({"claimant", "respondent", "debtor", "creditor"})
+
 GUARDS: frozenset[str] = frozenset(
     {
         "has_mediator",

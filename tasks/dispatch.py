@@ -181,6 +181,7 @@ class Dispatcher:
             "term": context.get("term", ""),
             "due_local": due_local,
             "centre": context.get("centre", ""),
+            "enforcement": context.get("enforcement", ""),
             "recipient_name": name,
         }
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import typer
+from rich.markup import escape
 
 import states
 from tatulasu import (
@@ -37,7 +38,7 @@ from tatulasu.options import (
     opened,
 )
 from tatulasu.parsing import local_midnight, parse_day, parse_fields, parse_party
-from workflow import audit, queries, search, timers
+from workflow import audit, errors, queries, search, timers
 from workflow.commands import FireEvent, OpenCase
 from workflow.errors import InvalidField
 
@@ -117,7 +118,10 @@ def refer(
     language: Annotated[str, typer.Option(help="kk, ru or en.")] = "kk",
     court: Annotated[str | None, typer.Option()] = None,
     bailiff: Annotated[str | None, typer.Option()] = None,
-    mediator: Annotated[str | None, typer.Option()] = None,
+    proposed_mediator: Annotated[
+        str | None,
+        typer.Option(help="A mediator to propose (recorded; the coordinator assigns one)."),
+    ] = None,
     idempotency_key: Annotated[str | None, typer.Option()] = None,
     database_url: DatabaseUrl = None,
     json_out: Json = False,
@@ -136,7 +140,7 @@ def refer(
         enforcement_proceeding=enforcement_proceeding,
         court=court,
         bailiff=bailiff,
-        mediator=mediator,
+        proposed_mediator=proposed_mediator,
         idempotency_key=idempotency_key,
     )
     with opened(database_url) as wired:
@@ -383,10 +387,14 @@ def audit_verify(
     database_url: DatabaseUrl = None,
     json_out: Json = False,
 ) -> None:
-    """Walk every case's hash chain; name the first bad record of each broken chain."""
+    """Walk every case's hash chain; name the first bad record of each broken chain.
+
+    Each intact chain is replayed: every column of the case row, its parties and its
+    open timers that differs from what the history says is named (exit 1).
+    """
     exported = _read_heads(heads, public_key) if heads is not None else None
     with opened(database_url) as wired, wired.store.reading() as conn:
-        result = audit.verify(conn, heads=exported)
+        result = audit.verify(conn, heads=exported, decider=wired.engine)
     if json_out:
         render.print_json(
             {
@@ -402,15 +410,18 @@ def audit_verify(
         )
     else:
         for found in result.breaks:
-            info(f"[bold red]broken:[/] {found}")
-        info(f"{len(result.breaks)} of {result.cases} chains broken")
+            info(f"[bold red]broken:[/] {escape(str(found))}")
+        info(
+            f"{result.cases_broken} of {result.cases} cases with a broken chain"
+            " or a difference from their history"
+        )
     if not result.ok:
         raise typer.Exit(PROBLEM_FOUND)
 
 
 def _read_heads(path: Path, public_key: Path | None) -> dict[int, tuple[int, str]]:
     """The heads of `path`, their signature checked first; refused with one line."""
-    from workflow.audit_keys import KeyFileError, load_public
+    from workflow.audit_keys import load_public
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -421,17 +432,17 @@ def _read_heads(path: Path, public_key: Path | None) -> dict[int, tuple[int, str
     try:
         key = load_public(public_key) if public_key is not None else None
         return audit.parse_heads(doc, key)
-    except KeyFileError as exc:
+    except errors.KeyFileError as exc:
         raise fail(f"--public-key: {exc}", BAD_INPUT) from None
-    except audit.PublicKeyMissing:
+    except errors.PublicKeyMissing:
         raise fail(
             f"--public-key: needed to check the signature of {path}"
             " (or set TATULASU_AUDIT_PUBLIC_KEY_FILE)",
             BAD_INPUT,
         ) from None
-    except audit.SignatureMismatch as exc:
+    except errors.SignatureMismatch as exc:
         raise fail(f"--heads: {path} refused: {exc}", PROBLEM_FOUND) from None
-    except audit.HeadsRefused as exc:
+    except errors.HeadsRefused as exc:
         raise fail(f"--heads: {path} refused: {exc}", BAD_INPUT) from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise fail(f"--heads: {path} is not a valid heads file: {exc}", BAD_INPUT) from None
@@ -453,7 +464,7 @@ def audit_export_heads(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export each chain's head hash, signed, to keep outside the database."""
-    from workflow.audit_keys import KeyFileError, load_private, write_atomically
+    from workflow.audit_keys import load_private, write_atomically
 
     if key is None:
         raise fail(
@@ -463,7 +474,7 @@ def audit_export_heads(
         )
     try:
         private = load_private(key)
-    except KeyFileError as exc:
+    except errors.KeyFileError as exc:
         raise fail(f"--key: {exc}", BAD_INPUT) from None
     with opened(database_url) as wired, wired.store.reading() as conn:
         doc = audit.export_heads(conn, private, wired.engine.clock.now())
@@ -487,11 +498,11 @@ def audit_keygen(
     public_key: Annotated[Path, typer.Option("--public-key", help="Write the public key here.")],
 ) -> None:
     """Make the Ed25519 key pair that signs exported heads; never overwrites a key."""
-    from workflow.audit_keys import KeyFileError, generate
+    from workflow.audit_keys import generate
 
     try:
         key_id = generate(private_key, public_key)
-    except KeyFileError as exc:
+    except errors.KeyFileError as exc:
         raise fail(f"keygen: {exc}", BAD_INPUT) from None
     info(
         f"wrote the private key {private_key} (keep it off the database server) and the"

@@ -73,7 +73,8 @@ def referrer_for(
     """The import runs as a registered, active bailiff, within his region and centre.
 
     The same rule as `POST /referrals/import`, where the bailiff is the token's user:
-    rows default to his region (and centre, if he has one) and may not name others.
+    rows default to his region (and centre, if he has one, else `--centre`); every row is
+    checked by `workflow.scopes.may_open`, as `POST /cases` checks a referral.
     """
     if bailiff is None or not bailiff.active or bailiff.role != "bailiff":
         raise InvalidField(
@@ -85,7 +86,7 @@ def referrer_for(
                                ("--centre", centre, bailiff.centre)):  # fmt: skip
         if given is not None and his is not None and given != his:
             raise InvalidField(option, f"{given!r} is not bailiff {actor!r}'s ({his})")
-    return Referrer(actor=actor, region=bailiff.region or region, centre=bailiff.centre or centre)
+    return Referrer(bailiff, region=bailiff.region or region, centre=bailiff.centre or centre)
 
 
 def _with_progress(engine: Engine, data: bytes, referrer: Referrer, partial: bool) -> ImportReport:

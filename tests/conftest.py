@@ -22,13 +22,14 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from workflow import identifiers
+from workflow import identifiers, users
 from workflow.calendar import BusinessCalendar
 from workflow.clock import SimulatedClock
 from workflow.commands import EventApplied, FireEvent, OpenCase, PartyInput
 from workflow.engine import Engine
 from workflow.schema import audit_events, cases, idempotency_keys, outbox, parties, timers
 from workflow.store import Store
+from workflow.users import User
 
 PG_URL = os.environ.get("TATULASU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -238,6 +239,29 @@ class Desk:
         fields.update(overrides)
         return self.engine.open_case(OpenCase(**fields))
 
+    # -- people
+
+    def register(
+        self,
+        user_id: str,
+        role: str = "mediator",
+        region: str | None = "VKO",
+        centre: str | None = "Oskemen Tatulasu centre",
+        iin_bin: str | None = None,
+    ) -> str:
+        """Register a user once (a mediator of the Oskemen centre by default); his id.
+
+        The engine looks at people for some checks: only a registered mediator of the
+        case's centre is assigned, and a party's event may need him to be its claimant.
+        """
+        if role == "party":
+            region, centre = None, None
+        with self.store.transaction() as conn:
+            if users.by_id(conn, user_id) is None:
+                person = User(user_id, user_id, role, region=region, centre=centre, iin_bin=iin_bin)
+                users.create(conn, person, self.clock.now())
+        return user_id
+
     # -- firing
 
     def fire(
@@ -282,7 +306,7 @@ class Desk:
         self.fire(case_id, "accept", "coordinator")
         if state == "pre_trial":
             return case_id
-        self.fire(case_id, "assign_mediator", "coordinator", mediator="med-1")
+        self.fire(case_id, "assign_mediator", "coordinator", mediator=self.register("med-1"))
         self.fire(case_id, "start_mediation", "mediator", contract_signed_on=self.today())
         if state == "in_mediation":
             return case_id

@@ -16,15 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflow.errors import KeyFileError
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
         Ed25519PrivateKey,
         Ed25519PublicKey,
     )
-
-
-class KeyFileError(ValueError):
-    """A key file is missing, unreadable or not an Ed25519 key in PEM."""
 
 
 def generate(private_path: Path, public_path: Path) -> str:

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PARTY_ROLES = frozenset({"claimant", "respondent", "debtor", "creditor"})
 LANGUAGES = frozenset({"kk", "ru", "en"})
 
 
@@ -36,7 +35,9 @@ class OpenCase:
     enforcement_proceeding: str | None = None
     court: str | None = None
     bailiff: str | None = None
-    mediator: str | None = None
+    # Only a wish, recorded in the opening's history: the coordinator (or the court)
+    # assigns a registered mediator with `assign_mediator`.
+    proposed_mediator: str | None = None
     idempotency_key: str | None = None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 import states
 from states import Lifecycle
-from workflow import identifiers, names
+from workflow import identifiers, names, standing
 from workflow.audit import GENESIS, canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
@@ -69,18 +70,29 @@ _UPDATE_CASE = cases.update().where(
 _SELECT_KEY = sa.select(idempotency_keys).where(idempotency_keys.c.key == sa.bindparam("key"))
 
 
-class Engine:
-    """The write side of tatulasu: open cases and fire events."""
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one event does to a case, decided without I/O (`Decider.step`).
 
-    def __init__(
-        self,
-        store: Store,
-        *,
-        clock: Clock | None = None,
-        calendar: BusinessCalendar | None = None,
-    ) -> None:
-        self.store = store
-        self.clock = clock or SystemClock()
+    `values` are the case columns it changes (the engine adds version, head and
+    updated_at); `timers`, when not None, replace the case's open timers.
+    """
+
+    decision: Decision
+    payload: dict[str, Any]  # validated: what the history stores
+    values: dict[str, Any]
+    timers: list[PlannedTimer] | None
+
+
+class Decider:
+    """The engine's decisions, without I/O: what an event does to a case row.
+
+    `Engine` stores what these decide; `audit verify` replays each history through the
+    same methods to check that the case row, its parties and its open timers are what
+    the history says (workflow/projection.py).
+    """
+
+    def __init__(self, calendar: BusinessCalendar | None = None) -> None:
         self.calendar = calendar or BusinessCalendar()
         self._rules: dict[int, Rules] = {}
 
@@ -91,148 +103,66 @@ class Engine:
             rules = self._rules.setdefault(version, Rules(states.get(version)))
         return rules
 
-    def lock(self, conn: Connection, case_id: int, skip_locked: bool = False) -> Any | None:
-        """Lock a case row for the rest of the transaction; the row, or None if another
-        transaction holds it (with `skip_locked`) or there is no such case.
-
-        The timer sweep and the dispatcher take this lock before touching a case's timers
-        or outbox rows: the same order as an ordinary event (case first), so they never
-        deadlock with users. On SQLite the transaction's write lock already covers it.
-        The row can be handed to `apply`, which then does not read it again.
-        """
-        query = _SELECT_CASE.with_for_update(skip_locked=skip_locked)
-        return conn.execute(query, {"case_id": case_id}).first()
-
-    # ------------------------------------------------------------------ commands
-
-    def fire(
-        self, cmd: FireEvent, authorize: Callable[[Connection, Any], None] | None = None
-    ) -> EventApplied:
-        """Apply one event to one case, in one transaction.
-
-        `authorize`, when given, is called in that transaction with the case row before
-        anything is written (an interface's check that the caller may act on this case)
-        and refuses by raising.
-        """
-        request = {
-            "case_id": cmd.case_id,
-            "event": cmd.event,
-            "actor": cmd.actor,
-            "role": cmd.role,
-            "payload": dict(cmd.payload),
-            "expected_version": cmd.expected_version,
-        }
-        return self._idempotent(
-            cmd.idempotency_key, request, lambda conn: self.apply_authorized(conn, cmd, authorize)
-        )
-
-    def apply_authorized(
+    def step(
         self,
-        conn: Connection,
-        cmd: FireEvent,
-        authorize: Callable[[Connection, Any], None] | None,
-        row: Any | None = None,
-    ) -> EventApplied:
-        """`apply`, after `authorize` has seen the case row (`row`, or read here).
+        row: Any,
+        event: str,
+        actor: str,
+        role: str,
+        payload: Mapping[str, Any],
+        now: datetime,
+    ) -> Step:
+        """Decide `event` fired by `actor` in `role` on the case `row` at `now`.
 
-        For an interface that reads the case together with its caller in the event's
-        transaction; no idempotency key is kept (`fire` keeps them).
+        Raises the engine's refusals (not allowed, guard failed, invalid payload …);
+        the checks that need the database (a party's standing …) are the engine's.
         """
-        if row is None:
-            row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
-        if row is None:
-            raise NotFound("case", cmd.case_id)
-        if authorize is not None:
-            authorize(conn, row)
-        return self.apply(conn, cmd, row)
+        decision, cleaned = self.admit(row, event, role, payload, now)
+        values, planned = self.changes(row, decision, cleaned, actor, role, now)
+        return Step(decision, cleaned, values, planned)
 
-    def open_case(self, cmd: OpenCase) -> EventApplied:
-        """Open a case with an opening event (refer, court_refer, refer_enforcement)."""
-        lc = states.current()
-        decision = self._check_opening(cmd, lc)
-        request = {k: v for k, v in vars(cmd).items() if k != "idempotency_key"}
-        request["parties"] = [vars(p) for p in cmd.parties]
-        return self._idempotent(
-            cmd.idempotency_key, request, lambda conn: self._open(conn, cmd, lc, decision)
-        )
-
-    def open_case_in(self, conn: Connection, cmd: OpenCase) -> EventApplied:
-        """Open a case inside the caller's transaction.
-
-        For a batch that must open all of its cases or none (a bailiff's file); the caller
-        commits or rolls back. Idempotency keys are not honoured here.
-        """
-        lc = states.current()
-        return self._open(conn, cmd, lc, self._check_opening(cmd, lc))
-
-    # ------------------------------------------------------------------ firing
-
-    def apply(self, conn: Connection, cmd: FireEvent, locked: Any | None = None) -> EventApplied:
-        """Apply `cmd` inside the caller's transaction (the timer sweep uses this too).
-
-        `locked` is the case row the caller read in this transaction (with `lock`, or a
-        plain read: the version-checked UPDATE refuses a row that changed since).
-        """
-        now = self.clock.now()
-        row = (
-            locked
-            if locked is not None
-            else conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
-        )
-        if row is None:
-            raise NotFound("case", cmd.case_id)
-        if cmd.expected_version is not None and row.version != cmd.expected_version:
-            raise StaleVersion(cmd.case_id, cmd.expected_version, row.version)
-        names.check("actor", cmd.actor)
+    def admit(
+        self, row: Any, event: str, role: str, payload: Mapping[str, Any], now: datetime
+    ) -> tuple[Decision, dict[str, Any]]:
+        """The route `event` takes on the case `row`, and its checked payload."""
         rules = self.rules(row.definition_version)
         lc = rules.lifecycle
-        decision = rules.decide(facts_of(row, lc), cmd.event, cmd.role)
-        payload = validate_payload(
-            decision.event, lc.reasons, cmd.payload, self.calendar.local_date(now)
+        decision = rules.decide(facts_of(row, lc), event, role)
+        cleaned = validate_payload(
+            decision.event, lc.reasons, payload, self.calendar.local_date(now)
         )
+        return decision, cleaned
+
+    def changes(
+        self,
+        row: Any,
+        decision: Decision,
+        payload: Mapping[str, Any],
+        actor: str,
+        role: str,
+        now: datetime,
+    ) -> tuple[dict[str, Any], list[PlannedTimer] | None]:
+        """The case columns an admitted event changes (tallies too), and its new timers."""
+        lc = self.rules(row.definition_version).lifecycle
         values, planned = self._changes(row, lc, decision, payload, now)
-        values.update(tally(row, cmd.event, cmd.actor, cmd.role, now))
-        seq = row.version + 1
-        payload_json = canonical_json(payload)
-        record = new_record(
-            row.audit_head,
-            case_id=row.id,
-            seq=seq,
-            event=cmd.event,
-            actor=cmd.actor,
-            role=cmd.role,
-            at=now,
-            from_state=row.state,
-            to_state=decision.to_state,
-            payload=payload_json,
-        )
-        values.update(version=seq, audit_head=record["hash"], updated_at=now)
-        # One pre-built statement: the SET clause comes from the keys of the parameters,
-        # so SQLAlchemy's compiled cache is hit instead of building a statement per event.
-        updated = conn.execute(
-            _UPDATE_CASE, {**values, "where_id": row.id, "where_version": row.version}
-        )
-        if updated.rowcount != 1:
-            raise ConcurrentUpdate(row.id, row.version)
-        conn.execute(_INSERT_AUDIT, record)
-        if planned is not None:
-            if row.term_name is not None:
-                conn.execute(_DELETE_OPEN_TIMERS, {"case_id": row.id})
-            if planned:
-                conn.execute(_INSERT_TIMERS, [t.row(row.id) for t in planned])
-        recipients = (*decision.event.notify, *cmd.notify)
-        if recipients:
-            write_outbox(
-                conn,
-                {**row._mapping, **values},
-                seq,
-                cmd.event,
-                row.state,
-                payload,
-                recipients,
-                now,
-            )
-        return _applied(record, values.get("term_due_at", row.term_due_at))
+        values.update(tally(row, decision.event.name, actor, role, now))
+        return values, planned
+
+    def decide_opening(self, lc: Lifecycle, event: str, role: str, origin: str) -> Decision:
+        """The route of an opening event (the case is in the lifecycle's initial state)."""
+        facts = Facts(lc.initial, origin, None, None, 0, 0, False)
+        return self.rules(lc.version).decide(facts, event, role)
+
+    def opening(
+        self, lc: Lifecycle, decision: Decision, now: datetime
+    ) -> tuple[dict[str, Any], list[PlannedTimer]]:
+        """An opened case's term columns (and enforcement flag), and its timers."""
+        values = self._enter_state(lc, decision.to_state, {}, now)
+        planned: list[PlannedTimer] = values.pop("_timers")
+        for effect in decision.effects:
+            if effect == "suspend_enforcement":
+                values["enforcement_suspended"] = True
+        return values, planned
 
     def _changes(
         self,
@@ -327,6 +257,166 @@ class Engine:
             }
         raise AssertionError(f"effect {effect!r} is in the vocabulary but not implemented")
 
+
+class Engine(Decider):
+    """The write side of tatulasu: open cases and fire events."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        calendar: BusinessCalendar | None = None,
+    ) -> None:
+        super().__init__(calendar)
+        self.store = store
+        self.clock = clock or SystemClock()
+
+    def lock(self, conn: Connection, case_id: int, skip_locked: bool = False) -> Any | None:
+        """Lock a case row for the rest of the transaction; the row, or None if another
+        transaction holds it (with `skip_locked`) or there is no such case.
+
+        The timer sweep and the dispatcher take this lock before touching a case's timers
+        or outbox rows: the same order as an ordinary event (case first), so they never
+        deadlock with users. On SQLite the transaction's write lock already covers it.
+        The row can be handed to `apply`, which then does not read it again.
+        """
+        query = _SELECT_CASE.with_for_update(skip_locked=skip_locked)
+        return conn.execute(query, {"case_id": case_id}).first()
+
+    # ------------------------------------------------------------------ commands
+
+    def fire(
+        self, cmd: FireEvent, authorize: Callable[[Connection, Any], None] | None = None
+    ) -> EventApplied:
+        """Apply one event to one case, in one transaction.
+
+        `authorize`, when given, is called in that transaction with the case row before
+        anything is written (an interface's check that the caller may act on this case)
+        and refuses by raising.
+        """
+        request = {
+            "case_id": cmd.case_id,
+            "event": cmd.event,
+            "actor": cmd.actor,
+            "role": cmd.role,
+            "payload": dict(cmd.payload),
+            "expected_version": cmd.expected_version,
+        }
+        return self._idempotent(
+            cmd.idempotency_key, request, lambda conn: self.apply_authorized(conn, cmd, authorize)
+        )
+
+    def apply_authorized(
+        self,
+        conn: Connection,
+        cmd: FireEvent,
+        authorize: Callable[[Connection, Any], None] | None,
+        row: Any | None = None,
+    ) -> EventApplied:
+        """`apply`, after `authorize` has seen the case row (`row`, or read here).
+
+        For an interface that reads the case together with its caller in the event's
+        transaction; no idempotency key is kept (`fire` keeps them).
+        """
+        if row is None:
+            row = conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+        if row is None:
+            raise NotFound("case", cmd.case_id)
+        if authorize is not None:
+            authorize(conn, row)
+        return self.apply(conn, cmd, row)
+
+    def open_case(self, cmd: OpenCase) -> EventApplied:
+        """Open a case with an opening event (refer, court_refer, refer_enforcement)."""
+        lc = states.current()
+        decision = self._check_opening(cmd, lc)
+        request = {k: v for k, v in vars(cmd).items() if k != "idempotency_key"}
+        request["parties"] = [vars(p) for p in cmd.parties]
+        return self._idempotent(
+            cmd.idempotency_key, request, lambda conn: self._open(conn, cmd, lc, decision)
+        )
+
+    def open_case_in(self, conn: Connection, cmd: OpenCase) -> EventApplied:
+        """Open a case inside the caller's transaction.
+
+        For a batch that must open all of its cases or none (a bailiff's file); the caller
+        commits or rolls back. Idempotency keys are not honoured here.
+        """
+        lc = states.current()
+        return self._open(conn, cmd, lc, self._check_opening(cmd, lc))
+
+    # ------------------------------------------------------------------ firing
+
+    def apply(self, conn: Connection, cmd: FireEvent, locked: Any | None = None) -> EventApplied:
+        """Apply `cmd` inside the caller's transaction (the timer sweep uses this too).
+
+        `locked` is the case row the caller read in this transaction (with `lock`, or a
+        plain read: the version-checked UPDATE refuses a row that changed since).
+        """
+        now = self.clock.now()
+        row = (
+            locked
+            if locked is not None
+            else conn.execute(_SELECT_CASE, {"case_id": cmd.case_id}).first()
+        )
+        if row is None:
+            raise NotFound("case", cmd.case_id)
+        if cmd.expected_version is not None and row.version != cmd.expected_version:
+            raise StaleVersion(cmd.case_id, cmd.expected_version, row.version)
+        names.check("actor", cmd.actor)
+        decision, payload = self.admit(row, cmd.event, cmd.role, cmd.payload, now)
+        if cmd.role == "party":
+            standing.check_party(conn, decision.event, cmd.actor, row.id)
+        values, planned = self.changes(row, decision, payload, cmd.actor, cmd.role, now)
+        if "mediator" in values:
+            standing.check_mediator(conn, "payload.mediator", values["mediator"], row, cmd.role)
+        seq = row.version + 1
+        payload_json = canonical_json(payload)
+        record = new_record(
+            row.audit_head,
+            case_id=row.id,
+            seq=seq,
+            event=cmd.event,
+            actor=cmd.actor,
+            role=cmd.role,
+            at=now,
+            from_state=row.state,
+            to_state=decision.to_state,
+            payload=payload_json,
+        )
+        values.update(version=seq, audit_head=record["hash"], updated_at=now)
+        # One pre-built statement: the SET clause comes from the keys of the parameters,
+        # so SQLAlchemy's compiled cache is hit instead of building a statement per event.
+        updated = conn.execute(
+            _UPDATE_CASE, {**values, "where_id": row.id, "where_version": row.version}
+        )
+        if updated.rowcount != 1:
+            raise ConcurrentUpdate(row.id, row.version)
+        conn.execute(_INSERT_AUDIT, record)
+        if planned is not None:
+            if row.term_name is not None:
+                conn.execute(_DELETE_OPEN_TIMERS, {"case_id": row.id})
+            if planned:
+                conn.execute(_INSERT_TIMERS, [t.row(row.id) for t in planned])
+        recipients = (*decision.event.notify, *cmd.notify)
+        context = payload
+        if row.enforcement_suspended and values.get("enforcement_suspended") is False:
+            # Enforcement resumes: the bailiff hears of it, whatever the event's notify says.
+            recipients, context = (*recipients, "bailiff"), {**payload, "enforcement": "resumed"}
+        if recipients:
+            write_outbox(
+                conn,
+                {**row._mapping, **values},
+                seq,
+                cmd.event,
+                row.state,
+                context,
+                recipients,
+                now,
+            )
+        return _applied(record, values.get("term_due_at", row.term_due_at))
+
     # ------------------------------------------------------------------ opening
 
     def _check_opening(self, cmd: OpenCase, lc: Lifecycle) -> Decision:
@@ -334,8 +424,7 @@ class Engine:
             raise InvalidField(
                 "event", f"{cmd.event!r} does not open a case; use {', '.join(lc.opening_events())}"
             )
-        facts = Facts(lc.initial, origin_of(cmd), None, None, 0, 0, False)
-        decision = self.rules(lc.version).decide(facts, cmd.event, cmd.role)
+        decision = self.decide_opening(lc, cmd.event, cmd.role, origin_of(cmd))
         check_opening(cmd)
         return decision
 
@@ -356,13 +445,8 @@ class Engine:
             "enforcement_proceeding": cmd.enforcement_proceeding,
             "bailiff": cmd.bailiff or (cmd.actor if origin == "bailiff" else None),
             "court": cmd.court or (cmd.actor if origin == "court" else None),
-            "mediator": cmd.mediator,
         }
-        values = self._enter_state(lc, decision.to_state, {}, now)
-        planned: list[PlannedTimer] = values.pop("_timers")
-        for effect in decision.effects:
-            if effect == "suspend_enforcement":
-                values["enforcement_suspended"] = True
+        values, planned = self.opening(lc, decision, now)
         case_id = conn.execute(
             cases.insert()
             .values(
@@ -382,7 +466,12 @@ class Engine:
             for p in cmd.parties
         ]
         conn.execute(parties.insert(), party_rows)
-        record = {**fields, "parties": [vars(p) for p in cmd.parties], "definition": lc.version}
+        record = {
+            **fields,
+            "proposed_mediator": cmd.proposed_mediator,
+            "parties": [vars(p) for p in cmd.parties],
+            "definition": lc.version,
+        }
         payload_json = canonical_json({k: v for k, v in record.items() if v is not None})
         record = new_record(
             GENESIS,

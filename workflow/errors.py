@@ -3,14 +3,19 @@
     TatulasuError                      (states.errors)
     ├── InvalidDefinition              a lifecycle file is broken (raised on load)
     ├── InvalidInput                   a command's content is wrong  -> 422
-    │   └── InvalidField               one field, named, with the reason
-    │       ├── InvalidIdentifier      an IIN/BIN fails its format or check digit
-    │       └── UnknownEvent           the lifecycle has no such event (close names offered)
+    │   ├── InvalidField               one field, named, with the reason
+    │   │   ├── InvalidIdentifier      an IIN/BIN fails its format or check digit
+    │   │   └── UnknownEvent           the lifecycle has no such event (close names offered)
+    │   └── HeadsRefused               an exported heads file is not to be trusted
+    │       ├── HeadsUnsigned          of the older, unsigned format: export it again
+    │       ├── SignatureMismatch      edited, or signed with another key
+    │       └── PublicKeyMissing       signed, and no public key to check it with
     ├── NotAllowed                     the command is well-formed but refused
     │   ├── EventNotAllowed            the event does not leave this state -> 409
     │   ├── GuardFailed                a guard of the event does not hold -> 409
     │   ├── CaseSuspended              the case's terms are suspended -> 409
-    │   └── RoleNotAllowed             the role may not fire this event -> 403
+    │   └── RoleNotAllowed             the role may not fire this event (here) -> 403
+    │       └── PartyRoleNotAllowed    the party is not the claimant/respondent it needs
     ├── Conflict                       someone else changed the case first -> 409
     │   ├── StaleVersion               the client's expected version is not current
     │   ├── ConcurrentUpdate           lost the race between load and update
@@ -22,7 +27,8 @@
         │   ├── StoreUnavailable       it could not be reached
         │   ├── StoreMisconfigured     its URL is malformed or names a backend/driver we lack
         │   └── HistoryIsAppendOnly    an UPDATE/DELETE of the history was refused
-        └── MissingDependency          an optional program or package is not installed
+        ├── MissingDependency          an optional program or package is not installed
+        └── KeyFileError               an audit signing/public key file is missing or wrong
 
 Database driver exceptions are translated into `StoreError` at the store boundary, so
 callers never catch SQLAlchemy's or psycopg's classes. The CLI, whose user typed the
@@ -42,16 +48,22 @@ __all__ = [
     "DuplicateCase",
     "EventNotAllowed",
     "GuardFailed",
+    "HeadsRefused",
+    "HeadsUnsigned",
     "HistoryIsAppendOnly",
     "IdempotencyKeyReused",
     "InvalidDefinition",
     "InvalidField",
     "InvalidIdentifier",
     "InvalidInput",
+    "KeyFileError",
     "MissingDependency",
     "NotAllowed",
     "NotFound",
+    "PartyRoleNotAllowed",
+    "PublicKeyMissing",
     "RoleNotAllowed",
+    "SignatureMismatch",
     "StaleVersion",
     "StoreError",
     "StoreMisconfigured",
@@ -91,6 +103,22 @@ class UnknownEvent(InvalidField):
         else:
             hint = f"allowed here: {', '.join(self.allowed) or 'none'}"
         super().__init__("event", f"{event!r} is not an event of the lifecycle; {hint}")
+
+
+class HeadsRefused(InvalidInput):
+    """A heads document that is not to be trusted."""
+
+
+class HeadsUnsigned(HeadsRefused):
+    """An unsigned heads document (format 1, before signed heads): re-export it."""
+
+
+class SignatureMismatch(HeadsRefused):
+    """The heads' signature does not match their content under the given public key."""
+
+
+class PublicKeyMissing(HeadsRefused):
+    """Signed heads, and no public key to check them with."""
 
 
 class NotAllowed(TatulasuError):
@@ -140,12 +168,28 @@ class CaseSuspended(NotAllowed):
 class RoleNotAllowed(NotAllowed):
     """The actor's role may not fire this event."""
 
-    def __init__(self, event: str, role: str, roles: Iterable[str]) -> None:
+    def __init__(
+        self, event: str, role: str, roles: Iterable[str], state: str | None = None
+    ) -> None:
         self.event = event
         self.role = role
         self.roles = sorted(roles)
+        where = f" in state {state!r}" if state is not None else ""
         super().__init__(
-            f"role {role!r} may not fire {event!r}; allowed roles: {', '.join(self.roles)}"
+            f"role {role!r} may not fire {event!r}{where}; allowed roles: {', '.join(self.roles)}"
+        )
+
+
+class PartyRoleNotAllowed(RoleNotAllowed):
+    """The party is not what the event needs him to be on the case (claimant, respondent…)."""
+
+    def __init__(self, event: str, actor: str, found: Iterable[str], needed: Iterable[str]) -> None:
+        super().__init__(event, "party", ["party"])
+        self.actor = actor
+        self.party_roles = sorted(needed)
+        his = " and ".join(sorted(found)) or "not a registered party of the case"
+        self.args = (
+            f"{event!r} is for the case's {' or '.join(self.party_roles)}; {actor!r} is {his}",
         )
 
 
@@ -223,3 +267,11 @@ class HistoryIsAppendOnly(StoreError):
 
 class MissingDependency(Unavailable):
     """An optional program or package this request needs is not installed."""
+
+
+class KeyFileError(Unavailable):
+    """A key file is missing, unreadable or not an Ed25519 key in PEM.
+
+    On the server the key is the operator's setting (503); the CLI, whose user named the
+    file, reports it as input to fix.
+    """

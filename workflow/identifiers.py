@@ -29,6 +29,11 @@ def check_digit(first_eleven: str) -> int | None:
     return None if total == 10 else total
 
 
+def kind_of(number: str) -> str:
+    """'bin' or 'iin' by the fifth digit of a valid number (4, 5, 6: a legal entity)."""
+    return "bin" if number[4] in "456" else "iin"
+
+
 def validate(number: str, field: str = "iin_bin") -> str:
     """Return 'iin' or 'bin' for a valid number; raise `InvalidIdentifier` naming the fault."""
     if len(number) != 12 or not number.isascii() or not number.isdigit():
@@ -40,7 +45,7 @@ def validate(number: str, field: str = "iin_bin") -> str:
         raise InvalidIdentifier(
             field, f"{number}: check digit is {number[11]}, expected {expected}"
         )
-    kind = "bin" if number[4] in "456" else "iin"
+    kind = kind_of(number)
     if kind == "iin":
         _check_iin(number, field)
     else:

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states import Lifecycle
-from states.vocabulary import PROCEDURES
+from states.vocabulary import PARTY_ROLES, PROCEDURES
 from workflow import identifiers, names
-from workflow.commands import LANGUAGES, PARTY_ROLES, OpenCase, PartyInput
+from workflow.commands import LANGUAGES, OpenCase, PartyInput
 from workflow.contacts import EMAIL, PHONE
 from workflow.errors import DuplicateCase, InvalidField
 from workflow.regions import REGIONS
@@ -27,10 +27,12 @@ def check_opening(cmd: OpenCase) -> None:
         raise InvalidField("region", f"{cmd.region!r} is not one of {', '.join(REGIONS)}")
     require_text("centre", cmd.centre, 80)
     require_text("actor", cmd.actor, 80)
-    for official in ("mediator", "court", "bailiff"):
+    for official in ("court", "bailiff"):
         given = getattr(cmd, official)
         if given is not None:
             names.check(official, given)
+    if cmd.proposed_mediator is not None:
+        require_text("proposed_mediator", cmd.proposed_mediator, 80)
     if len(cmd.subject) > 200:
         raise InvalidField("subject", "is longer than 200 characters")
     if cmd.language not in LANGUAGES:

@@ -20,8 +20,9 @@ from workflow.schema import outbox, parties
 
 _SELECT_PARTIES = sa.select(parties).where(parties.c.case_id == sa.bindparam("case_id"))
 _INSERT_OUTBOX = outbox.insert()
-# Payload fields a message's template may show (never free text of a session).
-_CONTEXT_FIELDS = ("reason", "term", "due_at")
+# Payload fields a message's template may show (never free text of a session), and
+# "enforcement": "resumed" the engine adds when an event ends a suspension of enforcement.
+_CONTEXT_FIELDS = ("reason", "term", "due_at", "enforcement")
 
 
 def write_outbox(

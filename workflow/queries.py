@@ -198,17 +198,24 @@ def get_case(conn: Connection, case_id: int) -> CaseView:
     return CaseView(**values, parties=found_parties, open_terms=terms)
 
 
-def allowed_events(engine: Engine, case: CaseView, role: str | None = None) -> list[str]:
+def allowed_events(
+    engine: Engine, case: CaseView, role: str | None = None, as_party: str | None = None
+) -> list[str]:
     """Events that may fire next, by the rules of the case's own lifecycle version.
 
     Without a role, the system's own events (reminders, escalations) are left out: no
     user chooses them, and listing them on every case would only hide the real choices.
+    `as_party` (an IIN/BIN) keeps, of the events limited to some parties, those that the
+    party with this IIN/BIN may fire (the claimant withdraws, the respondent refuses).
     """
     rules = engine.rules(case.definition_version)
     found = rules.allowed_events(facts_of(case, rules.lifecycle), role)
+    events = rules.lifecycle.events
     if role is None:
-        events = rules.lifecycle.events
         found = [e for e in found if events[e].roles != frozenset({"system"})]
+    if as_party is not None:
+        his = {p.role for p in case.parties if p.iin_bin == as_party}
+        found = [e for e in found if not events[e].parties or events[e].parties & his]
     return found
 
 

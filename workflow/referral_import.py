@@ -1,7 +1,8 @@
 """Importing a bailiff's file of referrals: all of it, or only its good rows, as he chose.
 
-Every row is checked before any is opened — its fields, the same proceeding twice in the
-file, an open case already in the database for the proceeding — so that by default a
+Every row is checked before any is opened — its fields, its region and centre against
+the bailiff's scope (the rule of `POST /cases`), the same proceeding twice in the file,
+an open case already in the database for the proceeding — so that by default a
 file with one bad row opens nothing and the answer lists every bad row at once. Then
 all rows are opened in one transaction, so a row the engine still refuses at that moment
 (a twin referral that arrived meanwhile) rolls the whole file back and is reported with
@@ -19,6 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from workflow import scopes
+from workflow.centres import Centres
 from workflow.engine import Engine
 from workflow.errors import Conflict, InvalidField, InvalidInput, NotAllowed
 from workflow.referral_csv import parse
@@ -71,8 +74,13 @@ def import_referrals(
     if not table.rows:
         raise InvalidField("file", "has no rows below the header")
     today = engine.calendar.local_date(engine.clock.now())
-    checked = check_rows(table.rows, referrer, today)
     with engine.store.reading() as conn:
+        centres = Centres(conn)
+
+        def scope(region: str, centre: str, ids: list[str]) -> scopes.Refusal | None:
+            return scopes.may_open(referrer.bailiff, region, centre, ids, centres)
+
+        checked = check_rows(table.rows, referrer, today, scope)
         checked = _refuse_open_twins(conn, checked)
     bad = sum(1 for c in checked if c.errors)
     if bad and not partial:

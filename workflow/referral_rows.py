@@ -1,9 +1,11 @@
 """Turning the rows of a bailiff's file into referrals, or into reasons they cannot be.
 
 Every row is checked as the engine would check a referral (region, centre, IIN/BIN
-check digits, contacts, languages) plus what only a file can get wrong: a date that is
-not a date or lies in the future, and the same enforcement proceeding twice. All the
-faults of a row are reported at once, so one round of corrections is enough.
+check digits, contacts, languages), against the bailiff's scope by the rule `POST /cases`
+applies (`workflow.scopes.may_open`: his region, his centre, a registered centre), plus
+what only a file can get wrong: a date that is not a date or lies in the future, and the
+same enforcement proceeding twice. All the faults of a row are reported at once, so one
+round of corrections is enough.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from workflow.contacts import EMAIL, PHONE, tidy_phone
 from workflow.errors import InvalidField
 from workflow.referral_csv import Row
 from workflow.regions import REGIONS
+from workflow.scopes import Refusal
+from workflow.users import User
 
 ENFORCEMENT_EVENT = "refer_enforcement"
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 # Records one fault (field, reason) of the row being checked.
 Fault = Callable[[str, str], None]
+# Why the bailiff may not open a case in (region, centre) for these IIN/BINs, or None.
+Scope = Callable[[str, str, list[str]], Refusal | None]
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,15 @@ class RowError:
 
 @dataclass(frozen=True)
 class Referrer:
-    """The bailiff sending the file, and what a row may leave out (his region, centre)."""
+    """The bailiff sending the file, and the region and centre of rows that name none."""
 
-    actor: str
+    bailiff: User
     region: str | None = None
     centre: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.bailiff.id
 
 
 @dataclass(frozen=True)
@@ -53,13 +63,19 @@ class Checked:
     proceeding: str | None = None
 
 
-def check_rows(rows: Iterable[Row], referrer: Referrer, today: date) -> list[Checked]:
+def check_rows(rows: Iterable[Row], referrer: Referrer, today: date, scope: Scope) -> list[Checked]:
     """Each row as a command, or its errors; a repeated proceeding names its first line."""
     seen: dict[str, int] = {}
     checked: list[Checked] = []
     for row in rows:
         errors: list[RowError] = []
         command = _command(row, referrer, today, errors)
+        placed = {e.field for e in errors} & {"region", "centre"}
+        if command.region and command.centre.strip() and not placed:
+            ids = [p.iin_bin for p in command.parties]
+            refused = scope(command.region, command.centre, ids)
+            if refused is not None:
+                errors.append(RowError(row.line, refused.field, refused.reason))
         proceeding = row.values.get("enforcement_proceeding", "").casefold()
         if proceeding and proceeding in seen:
             errors.append(
@@ -89,8 +105,6 @@ def _command(row: Row, referrer: Referrer, today: date, errors: list[RowError]) 
     if region not in REGIONS:
         known = ", ".join(REGIONS)
         fault("region", f"{region!r} is not one of {known}" if region else "is required")
-    if referrer.region and region != referrer.region:
-        fault("region", f"{region!r} is not the bailiff's region {referrer.region!r}")
     _text("centre", centre, 80, fault)
     proceeding = v.get("enforcement_proceeding", "")
     _text("enforcement_proceeding", proceeding, 40, fault)

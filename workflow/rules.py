@@ -113,7 +113,9 @@ class Rules:
                 continue
             if facts.suspended and not spec.while_suspended:
                 continue
-            if any(self._guards_hold(r, facts) for r in self.lifecycle.table[(facts.state, name)]):
+            routes = self.lifecycle.table[(facts.state, name)]
+            route = next((r for r in routes if self._guards_hold(r, facts)), None)
+            if route is not None and (role is None or route.allows(role)):
                 found.append(name)
         return found
 
@@ -139,6 +141,8 @@ class Rules:
             }
             needs = {g: lc.guards[g].explained() for g in failing if g in lc.guards}
             raise GuardFailed(event, facts.state, failing, needs)
+        if not route.allows(role):
+            raise RoleNotAllowed(event, role, route.roles, facts.state)
         return Decision(
             event=spec,
             route=route,

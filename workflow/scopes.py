@@ -17,11 +17,15 @@ Python so that no query is spent on it; a test holds the two equal for every rol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from workflow import names
+from workflow.centres import Centres
+from workflow.regions import REGIONS
 from workflow.schema import cases, parties
 from workflow.users import User
 
@@ -80,20 +84,47 @@ def may_act_on(conn: Connection, user: User, case: Any) -> bool:
     return False
 
 
-def may_open(user: User, region: str, centre: str, party_ids: list[str]) -> str | None:
-    """None when `user` may open a case there; else why not (the interface answers 403).
+@dataclass(frozen=True)
+class Refusal:
+    """Why a user may not open a case there: the field at fault and the reason.
 
-    A case someone opens must be one he can see afterwards: a coordinator opens cases of
-    his own centre, a bailiff or a court of its region, a party only a case he is party to.
+    `forbidden`: the place is outside his scope (the interface answers 403); else the
+    value itself is wrong, such as a centre nobody is registered with (422).
+    """
+
+    field: str
+    reason: str
+    forbidden: bool = True
+
+
+def may_open(
+    user: User, region: str, centre: str, party_ids: list[str], centres: Centres
+) -> Refusal | None:
+    """None when `user` may open a case there; else why not.
+
+    The one rule for every way a case is opened for a user: `POST /cases`, and each row
+    of a bailiff's file (API and `tatulasu import`). A case someone opens must be one he
+    can see afterwards: a coordinator opens cases of his own centre, a bailiff or a court
+    of its region (a bailiff with a centre, of that centre), a party only a case he is
+    party to; and the centre must be a registered one of the region (`workflow.centres`).
     """
     if user.role in READ_ONLY:
-        return f"the role {user.role!r} is read-only"
-    if user.role == "coordinator" and (region, centre) != (user.region, user.centre):
-        return f"a coordinator opens cases of his own centre ({user.region}, {user.centre})"
+        return Refusal("role", f"the role {user.role!r} is read-only")
+    if user.role == "coordinator" and region != user.region:
+        return Refusal("region", f"a coordinator opens cases of his own region ({user.region})")
+    if user.role == "coordinator" and centre != user.centre:
+        return Refusal("centre", f"a coordinator opens cases of his own centre ({user.centre})")
     if user.role in ("bailiff", "court") and region != user.region:
-        return f"a {user.role} opens cases of his own region ({user.region})"
+        return Refusal("region", f"{region!r} is not the {user.role}'s region ({user.region})")
     if user.role == "bailiff" and user.centre and centre != user.centre:
-        return f"this bailiff refers to his own centre ({user.centre})"
+        return Refusal("centre", f"{centre!r} is not the bailiff's centre ({user.centre})")
     if user.role == "party" and user.iin_bin not in party_ids:
-        return "a party opens only a case that lists his own IIN/BIN among the parties"
+        reason = "a party opens only a case that lists his own IIN/BIN among the parties"
+        return Refusal("parties", reason)
+    if (hidden := names.fault(centre)) is not None:
+        return Refusal("centre", hidden, forbidden=False)
+    if region in REGIONS:  # an unknown region is refused by the engine, naming it
+        refused = centres.refusal(region, centre)
+        if refused is not None:
+            return Refusal("centre", refused, forbidden=False)
     return None

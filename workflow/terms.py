@@ -39,10 +39,27 @@ class PlannedTimer:
         }
 
 
+# Terms are planned again and again for the same few days: every case whose term starts
+# (or ends) on a day gets the same due instant and timers, and `audit verify` plans every
+# term of every history it replays. Both are remembered per calendar; each entry keeps the
+# term and calendar it was computed for (ids alone could be reused after collection).
+_MEMO_MAX = 20_000
+_DUE: dict[tuple[int, date, int, str], tuple[BusinessCalendar, datetime]] = {}
+_PLANNED: dict[
+    tuple[int, int, datetime, object], tuple[Term, BusinessCalendar, tuple[PlannedTimer, ...]]
+] = {}
+
+
 def term_due(term: Term, start: date | datetime, cal: BusinessCalendar) -> datetime:
     """When the term that starts on `start` runs out."""
     day = start if not isinstance(start, datetime) else cal.local_date(start)
-    return cal.end_of_day(cal.add_days(day, term.days, term.counted_in))
+    key = (id(cal), day, term.days, term.counted_in)
+    hit = _DUE.get(key)
+    if hit is None or hit[0] is not cal:
+        if len(_DUE) >= _MEMO_MAX:
+            _DUE.clear()
+        hit = _DUE[key] = (cal, cal.end_of_day(cal.add_days(day, term.days, term.counted_in)))
+    return hit[1]
 
 
 def extended_due(term: Term, due: datetime, days: int, cal: BusinessCalendar) -> datetime:
@@ -56,6 +73,17 @@ def resumed_due(term: Term, now: datetime, days_left: int, cal: BusinessCalendar
 
 def plan(term: Term, due: datetime, now: datetime, cal: BusinessCalendar) -> list[PlannedTimer]:
     """The timers of a term that ends at `due`; reminders already past are dropped."""
+    # The time zone too: an expiry is due at `due` itself, and SQLite stores wall times.
+    key = (id(term), id(cal), due, due.tzinfo)
+    hit = _PLANNED.get(key)
+    if hit is None or hit[0] is not term or hit[1] is not cal:
+        if len(_PLANNED) >= _MEMO_MAX:
+            _PLANNED.clear()
+        hit = _PLANNED[key] = (term, cal, tuple(_every_timer(term, due, cal)))
+    return [t for t in hit[2] if t.kind != "reminder" or t.due_at > now]
+
+
+def _every_timer(term: Term, due: datetime, cal: BusinessCalendar) -> list[PlannedTimer]:
     last = cal.local_date(due - timedelta(microseconds=1))
     info = canonical_json({"term": term.name, "due_at": format_instant(due)})
     timers: list[PlannedTimer] = []
@@ -64,8 +92,7 @@ def plan(term: Term, due: datetime, now: datetime, cal: BusinessCalendar) -> lis
         day = cal.add_days(last, -days_before, term.counted_in)
         # In UTC like every stored instant: SQLite keeps the wall time and drops the offset.
         at = datetime.combine(day, REMINDER_HOUR, cal.tz).astimezone(UTC)
-        if at > now:
-            timers.append(PlannedTimer("reminder", term.name, "remind", info, remind, at))
+        timers.append(PlannedTimer("reminder", term.name, "remind", info, remind, at))
     for step in term.on_expiry:
         at = (
             due

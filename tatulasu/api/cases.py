@@ -12,12 +12,18 @@ from tatulasu.api.auth import CurrentUser, Wired, require_case, require_writer
 from tatulasu.api.problems import Forbidden, responses
 from tatulasu.api.schemas import CaseId, CaseOut, CasePage, EventOut, ReferralIn, Timeline
 from workflow import queries, scopes, search
+from workflow.centres import Centres
 from workflow.commands import OpenCase, PartyInput
+from workflow.errors import InvalidField
 from workflow.schema import cases
 
 router = APIRouter(tags=["cases"])
 
 OPENING_EVENT = {"bailiff": "refer_enforcement", "court": "court_refer"}
+PROPOSE_ONLY = (
+    "a referral does not assign a mediator: name one in `proposed_mediator`;"
+    " the centre's coordinator (or the court) assigns a registered mediator"
+)
 IdempotencyKey = Annotated[
     str | None,
     Header(max_length=160, description="Repeat a request safely: same key, same answer."),
@@ -42,10 +48,15 @@ def refer(
 ) -> EventOut:  # fmt: skip
     """Refer a dispute: a party or a coordinator to a centre, a court or a bailiff."""
     require_writer(user)
+    if body.mediator is not None:
+        raise InvalidField("mediator", PROPOSE_ONLY)
     ids = [p.iin_bin for p in body.parties]
-    refused = scopes.may_open(user, body.region, body.centre, ids)
+    with app.store.reading() as conn:
+        refused = scopes.may_open(user, body.region, body.centre, ids, Centres(conn))
+    if refused is not None and refused.forbidden:
+        raise Forbidden(refused.reason)
     if refused is not None:
-        raise Forbidden(refused)
+        raise InvalidField(refused.field, refused.reason)
     event = body.event or OPENING_EVENT.get(user.role, "refer")
     command = OpenCase(
         event=event,
@@ -60,7 +71,7 @@ def refer(
         enforcement_proceeding=body.enforcement_proceeding,
         court=user.id if user.role == "court" else None,
         bailiff=user.id if user.role == "bailiff" else None,
-        mediator=body.mediator,
+        proposed_mediator=body.proposed_mediator,
         idempotency_key=f"{user.id}:{idempotency_key}" if idempotency_key else None,
     )
     result = app.engine.open_case(command)
@@ -112,7 +123,8 @@ def get_case(
         case = queries.get_case(conn, case_id)
     if why is not None:
         disclosure.record(app, user, why, "api", "case", f"case {case_id}", case_id, case.region)
-    allowed = queries.allowed_events(app.engine, case, user.role)
+    as_party = user.iin_bin if user.role == "party" else None
+    allowed = queries.allowed_events(app.engine, case, user.role, as_party)
     shown, masked = disclosure.case_for(user, case, unmasked)
     response.headers["ETag"] = etag(case.version)
     return CaseOut.model_validate(

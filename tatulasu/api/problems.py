@@ -64,6 +64,7 @@ _STATUS: tuple[tuple[type[TatulasuError], int], ...] = (
 )
 _EXTENSIONS = (
     "field", "allowed", "suggestions", "current", "expected", "case_id", "roles", "guards",
+    "party_roles",
 )  # fmt: skip
 
 

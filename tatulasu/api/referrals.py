@@ -81,7 +81,7 @@ def import_csv(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise InvalidField("file", f"is larger than {size(limit)}: split it")
-    referrer = Referrer(actor=user.id, region=user.region, centre=user.centre)
+    referrer = Referrer(user, region=user.region, centre=user.centre)
     report = import_referrals(app.engine, data, referrer, partial=partial)
     out = ImportOut.model_validate(report.to_dict())
     if report.rejected and not partial:

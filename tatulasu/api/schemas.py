@@ -82,7 +82,17 @@ class ReferralIn(Input):
     language: Literal["kk", "ru", "en"] = "kk"
     procedure: str | None = Field(default=None, max_length=40)
     enforcement_proceeding: str | None = Field(default=None, max_length=40)
-    mediator: str | None = Field(default=None, max_length=80)
+    proposed_mediator: str | None = Field(
+        default=None,
+        max_length=80,
+        description="A mediator the referrer would like: recorded in the history, not"
+        " assigned (the centre's coordinator assigns a registered mediator).",
+    )
+    mediator: str | None = Field(
+        default=None,
+        max_length=80,
+        description="Refused (422): a referral only proposes a mediator (`proposed_mediator`).",
+    )
 
 
 class EventIn(Input):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from workflow import identifiers
 from workflow.commands import PartyInput
+from workflow.users import User
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,16 @@ def company(rng: random.Random, role: str) -> PartyInput:
         email=f"legal@{slug}.kz",
         language=rng.choice(("kk", "ru")),
     )
+
+
+def staff() -> list[User]:
+    """The centres' coordinators and mediators, registered before the year starts: a
+    mediator is assigned only if he is a registered mediator of the case's centre."""
+    return [
+        User(name, name, role, region=c.region, centre=c.name)
+        for c in CENTRES
+        for name, role in ((c.coordinator, "coordinator"), *((m, "mediator") for m in c.mediators))
+    ]
 
 
 def pick_centre(rng: random.Random) -> Centre:

@@ -23,11 +23,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 import states
+from tatulasu.demo.people import staff
 from tatulasu.demo.plans import Plan, make_plans, opening
 from tatulasu.demo.policy import Snapshot, Step, Wait, decide
 from tatulasu.settings import Settings
 from tatulasu.wiring import App, build
-from workflow import audit, timers
+from workflow import audit, timers, users
 from workflow.clock import SimulatedClock
 from workflow.commands import FireEvent
 from workflow.errors import InvalidField, NotAllowed
@@ -72,10 +73,13 @@ def run_demo(url: str, *, cases: int = 134, seed: int = 1, progress: bool = True
     wired = build(settings, clock=clock)
     try:
         wired.store.migrate()
+        with wired.store.transaction() as conn:
+            for person in staff():
+                users.create(conn, person, clock.now())
         sim = _Simulation(wired, clock, random.Random(seed), cases)
         days = sim.run(progress)
         with wired.store.reading() as conn:
-            report = audit.verify(conn)
+            report = audit.verify(conn, decider=wired.engine)
             stats = summary(conn)
         if not report.ok:
             raise AssertionError(f"the demo's audit chain is broken: {report.breaks[0]}")

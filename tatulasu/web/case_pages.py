@@ -91,10 +91,11 @@ def case_page(
     """
     why = disclosure.ask(user, unmasked, reason)
     with app.store.reading() as conn:
+        audit.consistent_reads(conn)
         require_case(conn, user, case_id)
         case = queries.get_case(conn, case_id)
         records = queries.history(conn, case_id)
-        checked = audit.verify(conn, case_ids=[case_id])
+        checked = audit.verify(conn, case_ids=[case_id], decider=app.engine)
     if why is not None:
         disclosure.record(app, user, why, "web", "case", f"case {case_id}", case_id, case.region)
     shown, masked = disclosure.case_for(user, case, unmasked)

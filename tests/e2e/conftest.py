@@ -67,6 +67,9 @@ def opened_case(initialised: Run) -> int:
     case_id = int(opened["case_id"])
     as_json(run("fire", str(case_id), "accept", "--actor", "coord-1", "--role", "coordinator",
                 "--json"))  # fmt: skip
+    made = run("users", "create", "--id", "med-7", "--name", "Mediator", "--role", "mediator",
+               "--region", "VKO", "--centre", "Oskemen Tatulasu centre")  # fmt: skip
+    assert made.exit_code == 0, made.output
     as_json(run("fire", str(case_id), "assign_mediator", "--actor", "coord-1", "--role",
                 "coordinator", "--field", "mediator=med-7", "--json"))  # fmt: skip
     return case_id

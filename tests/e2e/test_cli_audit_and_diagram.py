@@ -47,6 +47,26 @@ def as_json_any(text: str) -> dict[str, object]:
     return loaded
 
 
+def test_a_case_row_edited_beside_the_engine_is_named_and_exits_1(
+    initialised: Run, opened_case: int, db_url: str
+) -> None:
+    tamper(db_url, f"UPDATE cases SET state = 'settled' WHERE id = {opened_case}")
+    result = initialised("audit", "verify")
+    assert result.exit_code == 1
+    assert f"case {opened_case}: cases.state is 'settled'; its history says 'pre_trial'" in (
+        result.stderr
+    )
+    assert "1 of 1 cases with a broken chain or a difference from their history" in result.stderr
+    report = initialised("audit", "verify", "--json")
+    assert report.exit_code == 1
+    (found,) = as_json_any(report.stdout)["breaks"]  # type: ignore[misc]
+    assert (found["column"], found["stored"], found["replayed"]) == (
+        "cases.state",
+        "'settled'",
+        "'pre_trial'",
+    )
+
+
 @pytest.fixture
 def keys(run: Run, tmp_path: Path) -> tuple[str, str]:
     """The operator's key pair, made by `audit keygen`: (private, public)."""
@@ -71,10 +91,12 @@ def test_exported_heads_catch_a_removed_tail(
     _export(initialised, keys, heads)
     signed = initialised("audit", "verify", "--heads", str(heads), "--public-key", keys[1])
     assert signed.exit_code == 0, signed.stderr
-    # Drop the last record and point the case back at the one before: the chain is sound...
+    # Drop the last record (the mediator's assignment) and put the case back as the record
+    # before left it: the chain is sound and the case row is what it replays to...
     _tamper(
         db_url,
-        "UPDATE cases SET audit_head = (SELECT hash FROM audit_events WHERE seq = 2), version = 2",
+        "UPDATE cases SET audit_head = (SELECT hash FROM audit_events WHERE seq = 2), version = 2,"
+        " mediator = NULL, updated_at = (SELECT at FROM audit_events WHERE seq = 2)",
     )
     _tamper(db_url, "DELETE FROM audit_events WHERE seq = 3")
     assert initialised("audit", "verify").exit_code == 0

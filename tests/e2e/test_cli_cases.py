@@ -170,9 +170,9 @@ def test_a_refused_event_lists_only_what_the_callers_role_may_fire(
     refused = initialised("fire", str(opened_case), "judge", "--actor", "j", "--role", "court")
     assert refused.exit_code == 3
     assert refused.stderr.strip() == (
-        "error: event 'judge' is not allowed in state 'pre_trial'; "
-        "allowed: assign_mediator, reassign_mediator, suspend, withdraw"
-    )  # not the system's remind, escalate, record_delivery, nor the mediator's events
+        "error: event 'judge' is not allowed in state 'pre_trial'; allowed: suspend, withdraw"
+    )  # not the system's events, the mediator's, nor assign_mediator: the court assigns
+    # mediators in court conciliation only
 
 
 def test_a_failing_guard_is_explained_in_the_words_of_the_lifecycle(initialised: Run) -> None:
@@ -188,3 +188,15 @@ def test_a_failing_guard_is_explained_in_the_words_of_the_lifecycle(initialised:
         "error: start_mediation in state 'pre_trial' needs a mediator assigned first"
         " (guard has_mediator): fire assign_mediator"
     )
+
+
+def test_an_unregistered_mediator_is_refused_with_exit_2(initialised: Run) -> None:
+    run = initialised
+    opened = as_json(run("refer", "--actor", "a", "--role", "party", "--region", "VKO",
+                         "--centre", "C", "--party", CLAIMANT, "--json"))  # fmt: skip
+    case = str(opened["case_id"])
+    refused = run("fire", case, "assign_mediator", "--actor", "c", "--role", "coordinator",
+                  "--field", "mediator=med-9")  # fmt: skip
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: payload.mediator: 'med-9' is not a registered user")
+    assert as_json(run("show", case, "--json"))["version"] == 1

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from tests.e2e.conftest import CLAIMANT, RESPONDENT, Run, as_json
+
 HEAVY = (
     "alembic",
     "celery",
@@ -63,7 +65,14 @@ def test_cli_help_imports_no_server_or_worker_libraries(
 
 @pytest.mark.parametrize("command", [("show", "1"), ("history", "1"), ("list",)])
 def test_read_commands_import_no_server_worker_or_calendar_libraries(
-    db_url: str, opened_case: int, command: tuple[str, ...]
+    initialised: Run, db_url: str, command: tuple[str, ...]
 ) -> None:
-    assert opened_case == 1
+    referred = as_json(
+        initialised(
+            "refer", "--actor", "aigerim", "--role", "party", "--region", "VKO",
+            "--centre", "Oskemen Tatulasu centre", "--party", CLAIMANT, "--party", RESPONDENT,
+            "--json",
+        )
+    )  # fmt: skip
+    assert referred["case_id"] == 1
     assert heavy_modules_loaded(db_url, *command, "--json") == "none"

@@ -65,7 +65,7 @@ def test_core_update_and_delete_are_refused_too(desk: Desk, case_id: int) -> Non
 
 
 def test_appending_still_works(desk: Desk, case_id: int) -> None:
-    desk.fire(case_id, "assign_mediator", "coordinator", mediator="med-1")
+    desk.fire(case_id, "assign_mediator", "coordinator", mediator=desk.register("med-1"))
     assert [r.seq for r in desk.history(case_id)] == [1, 2, 3]
     with desk.store.reading() as conn:
         assert audit.verify(conn).ok

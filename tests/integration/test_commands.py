@@ -35,7 +35,9 @@ OPEN_STATES = states.current().open_states()
 def test_a_case_can_be_withdrawn_from_every_open_state(desk: Any, state: str) -> None:
     case_id = desk.to_state(state)
     assert desk.case(case_id).state == state
-    done = desk.fire(case_id, "withdraw", "party", reason="claim_withdrawn", reason_text="paid")
+    done = desk.fire(
+        case_id, "withdraw", "coordinator", reason="claim_withdrawn", reason_text="paid"
+    )
     assert (done.from_state, done.to_state) == (state, "withdrawn")
     case = desk.case(case_id)
     assert case.closed_at is not None
@@ -58,8 +60,9 @@ def test_withdrawal_needs_a_withdrawal_reason(desk: Any) -> None:
 def test_the_mediator_is_reassigned_with_a_coded_reason(desk: Any) -> None:
     case_id = desk.to_state("in_mediation")
     done = desk.fire(
-        case_id, "reassign_mediator", "coordinator", mediator="med-2", reason="conflict_of_interest"
-    )
+        case_id, "reassign_mediator", "coordinator", mediator=desk.register("med-2"),
+        reason="conflict_of_interest",
+    )  # fmt: skip
     assert done.to_state == "in_mediation"
     assert desk.case(case_id).mediator == "med-2"
     record = desk.history(case_id)[-1]
@@ -73,7 +76,7 @@ def test_reassigning_a_mediator_needs_a_reassignment_reason_and_a_current_mediat
     case_id = desk.to_state("pre_trial")
     with pytest.raises(GuardFailed, match="has_mediator"):
         desk.fire(case_id, "reassign_mediator", "coordinator", mediator="m", reason="other")
-    desk.fire(case_id, "assign_mediator", "coordinator", mediator="m")
+    desk.fire(case_id, "assign_mediator", "coordinator", mediator=desk.register("m"))
     with pytest.raises(InvalidField, match=r"payload\.reason"):
         desk.fire(case_id, "reassign_mediator", "coordinator", mediator="m2")
     with pytest.raises(InvalidField, match="'illness' is not one of"):
@@ -101,7 +104,8 @@ def test_only_enforcement_cases_have_their_bailiff_reassigned(desk: Any) -> None
 def test_reassignment_is_allowed_while_the_case_is_suspended(desk: Any) -> None:
     case_id = desk.to_state("in_mediation")
     desk.fire(case_id, "suspend", "court", reason="court_stay")
-    desk.fire(case_id, "reassign_mediator", "court", mediator="m3", reason="mediator_unavailable")
+    mediator = desk.register("m3")
+    desk.fire(case_id, "reassign_mediator", "coordinator", mediator=mediator, reason="other")
     assert desk.case(case_id).mediator == "m3"
     with pytest.raises(CaseSuspended):
         desk.fire(case_id, "record_session", "mediator")
@@ -164,6 +168,7 @@ def test_a_rejected_event_leaves_the_database_unchanged(desk: Any, what: str) ->
 def test_stale_version_is_rejected_and_nothing_is_written(desk: Any) -> None:
     case_id = desk.refer().case_id
     desk.fire(case_id, "accept", "coordinator", expected_version=1)
+    desk.register("m")
     before = desk.snapshot()
     with pytest.raises(StaleVersion) as caught:
         desk.fire(case_id, "assign_mediator", "coordinator", mediator="m", expected_version=1)

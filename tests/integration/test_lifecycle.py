@@ -28,7 +28,7 @@ def test_party_referral_is_accepted_mediated_and_settled(desk: Any) -> None:
     case_id = opened.case_id
     assert (opened.seq, opened.from_state, opened.to_state) == (1, "new", "referred")
     desk.fire(case_id, "accept", "coordinator")
-    desk.fire(case_id, "assign_mediator", "coordinator", mediator="med-ainur")
+    desk.fire(case_id, "assign_mediator", "coordinator", mediator=desk.register("med-ainur"))
     desk.fire(case_id, "start_mediation", "mediator", contract_signed_on=desk.today())
     done = desk.fire(case_id, "reach_agreement", "mediator", agreement_ref="MA-2024-17")
 
@@ -67,7 +67,8 @@ def test_court_referral_reaches_agreement_and_is_approved(desk: Any) -> None:
     assert opened.to_state == "court_conciliation"
     case = desk.case(case_id)
     assert (case.origin, case.procedure, case.court) == ("court", "court_conciliation", "judge-1")
-    desk.fire(case_id, "assign_mediator", "court", mediator="med-1")
+    mediator = desk.register("med-kar", region="KAR", centre="Saryarka mediation room")
+    desk.fire(case_id, "assign_mediator", "court", mediator=mediator)  # of the region
     desk.fire(case_id, "reach_agreement", "mediator", agreement_ref="MA-1")
     assert desk.case(case_id).term_name == "approval"
     done = desk.fire(case_id, "approve", "court", ruling_ref="R-2024-5")
@@ -168,7 +169,7 @@ def test_mediation_term_running_out_fails_the_mediation(desk: Any) -> None:
 
 def test_the_mediation_term_counts_from_the_signed_contract(desk: Any) -> None:
     case_id = desk.to_state("pre_trial")
-    desk.fire(case_id, "assign_mediator", "coordinator", mediator="m")
+    desk.fire(case_id, "assign_mediator", "coordinator", mediator=desk.register("m"))
     desk.fire(case_id, "start_mediation", "mediator", contract_signed_on="2024-04-15")
     case = desk.case(case_id)
     # 30 calendar days from 15 April: the end of 15 May, local time.
@@ -183,7 +184,7 @@ def test_mediation_cannot_start_without_a_mediator(desk: Any) -> None:
 
 def test_a_closed_case_refuses_every_event_that_would_move_it(desk: Any) -> None:
     case_id = desk.refer().case_id
-    desk.fire(case_id, "withdraw", "party", reason="debt_paid")
+    desk.fire(case_id, "withdraw", "coordinator", reason="debt_paid")
     lc = states.current()
     for event in lc.events:
         if event == "record_delivery":
@@ -194,7 +195,7 @@ def test_a_closed_case_refuses_every_event_that_would_move_it(desk: Any) -> None
 
 def test_delivery_receipts_are_recorded_in_the_history_of_a_closed_case(desk: Any) -> None:
     case_id = desk.refer().case_id
-    desk.fire(case_id, "withdraw", "party", reason="debt_paid")
+    desk.fire(case_id, "withdraw", "coordinator", reason="debt_paid")
     receipt = {"key": f"{case_id}:2:x", "channel": "sms", "status": "delivered", "reference": "g"}
     done = desk.fire(case_id, "record_delivery", "system", deliveries=[receipt])
     assert (done.from_state, done.to_state) == ("withdrawn", "withdrawn")

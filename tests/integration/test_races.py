@@ -61,12 +61,13 @@ CONFLICTING = [
     ("reassign_mediator", "coordinator", {"mediator": "med-x", "reason": "party_request"}),
     ("fail", "mediator", {"reason": "no_agreement"}),
     ("reach_agreement", "mediator", {"agreement_ref": "MA-race"}),
-    ("withdraw", "party", {"reason": "party_request"}),
+    ("withdraw", "coordinator", {"reason": "party_request"}),
 ]
 
 
 def test_concurrent_events_with_the_same_expected_version_exactly_one_wins(desk: Any) -> None:
     case_id = desk.to_state("in_mediation")
+    desk.register("med-x")  # the mediator reassign_mediator names
     version = desk.case(case_id).version
 
     def job(i: int) -> Callable[[], Any]:
@@ -89,6 +90,7 @@ def test_concurrent_events_with_the_same_expected_version_exactly_one_wins(desk:
 
 def test_several_rounds_of_races_advance_the_version_by_one_each(desk: Any) -> None:
     case_id = desk.to_state("in_mediation")
+    desk.register("med-x")  # the mediator reassign_mediator names
     staying = [CONFLICTING[0], CONFLICTING[1], CONFLICTING[4]]
     for _round in range(4):
         version = desk.case(case_id).version

@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 
 import states
 from states.vocabulary import PROCEDURES, ROLES
-from workflow import audit, timers
+from workflow import audit, timers, users
 from workflow.clock import SimulatedClock
 from workflow.commands import FireEvent, OpenCase, PartyInput
 from workflow.engine import Engine
@@ -40,6 +40,7 @@ from workflow.rules import facts_of
 from workflow.schema import audit_events, cases, idempotency_keys, outbox, parties
 from workflow.schema import timers as timer_table
 from workflow.store import Store
+from workflow.users import User
 
 LC = states.current()
 EVENTS = sorted(LC.events)
@@ -124,6 +125,8 @@ class CaseLifecycle(RuleBasedStateMachine):
     @initialize(kind=st.sampled_from(sorted(OPENINGS)))
     def open_case(self, kind: str) -> None:
         spec = OPENINGS[kind]
+        with self.store.transaction() as conn:  # the mediator the drawn payloads name
+            users.create(conn, User("med-2", "M", "mediator", "VKO", "Centre"), START)
         opened = self.engine.open_case(
             OpenCase(event=kind, actor="opener", region="VKO", centre="Centre", **spec)
         )

@@ -9,6 +9,7 @@ from tests.conftest import BIN_A, Desk, make_iin
 from workflow import referral_import
 from workflow.referral_rows import Checked, Referrer
 from workflow.schema import cases
+from workflow.users import User
 
 HEADER = (
     "enforcement_proceeding,proceeding_opened_on,centre,debtor_name,debtor_iin_bin,"
@@ -22,6 +23,12 @@ def _file(proceedings: list[str]) -> bytes:
         for i, p in enumerate(proceedings)
     ]
     return ("\n".join([HEADER, *rows]) + "\n").encode()
+
+
+def _bailiff(desk: Desk) -> Referrer:
+    """bailiff-7, registered with the Oskemen centre (so that the centre exists)."""
+    desk.register("bailiff-7", role="bailiff")
+    return Referrer(User("bailiff-7", "B", "bailiff", region="VKO"), "VKO")
 
 
 def _count(desk: Desk) -> int:
@@ -41,7 +48,7 @@ def test_a_row_refused_while_opening_rolls_the_whole_file_back(
     monkeypatch.setattr(referral_import, "_refuse_open_twins", late)
     before = _count(desk)
     report = referral_import.import_referrals(
-        desk.engine, _file(["EP-1", "EP-2", "EP-77", "EP-4"]), Referrer("bailiff-7", "VKO")
+        desk.engine, _file(["EP-1", "EP-2", "EP-77", "EP-4"]), _bailiff(desk)
     )
     assert (report.imported, report.rejected) == (0, 1)
     refused = next(o for o in report.outcomes if o.status == "rejected")
@@ -59,7 +66,7 @@ def test_with_partial_a_late_refusal_stops_only_its_row(
     report = referral_import.import_referrals(
         desk.engine,
         _file(["EP-1", "EP-77", "EP-3"]),
-        Referrer("bailiff-7", "VKO"),
+        _bailiff(desk),
         partial=True,
     )
     assert (report.imported, report.rejected) == (2, 1)

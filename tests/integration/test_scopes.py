@@ -26,7 +26,9 @@ ROLES = ("admin", "supervisor", "chamber", "court", "coordinator", "mediator", "
 
 def open_cases(desk: Desk) -> None:
     desk.refer()
-    desk.refer(region="KAR", centre="Karaganda mediation office", mediator="user-1")
+    mediated = desk.refer(region="KAR", centre="Karaganda mediation office").case_id
+    mediator = desk.register("user-1", region="KAR", centre="Karaganda mediation office")
+    desk.fire(mediated, "assign_mediator", "coordinator", mediator=mediator)
     desk.court_refer(actor="user-1", court="user-1")
     desk.court_refer(region="VKO", court="judge-9")
     desk.refer_enforcement("EP-1", actor="user-1")

@@ -20,7 +20,7 @@ from tasks.heads_export import HeadsExport, export_signed_heads
 from tatulasu.settings import Settings
 from tatulasu.wiring import heads_export_from
 from tests.conftest import Desk
-from workflow import audit, audit_keys
+from workflow import audit, audit_keys, errors
 from workflow.errors import InvalidField
 
 
@@ -76,7 +76,7 @@ def test_an_edited_heads_file_is_refused(
     keys: tuple[Path, Path], signed: dict[str, Any], edit: Any
 ) -> None:
     edit(signed)
-    with pytest.raises(audit.SignatureMismatch, match="signature does not match"):
+    with pytest.raises(errors.SignatureMismatch, match="signature does not match"):
         audit.parse_heads(signed, public(keys))
 
 
@@ -86,11 +86,11 @@ def test_a_file_signed_with_another_key_is_refused(
     # The forger signs his own rewritten heads: he does not hold the operator's key.
     mallory = Ed25519PrivateKey.generate()
     forged = audit.sign_heads(signed["cases"], mallory, signed["exported_at"])
-    with pytest.raises(audit.SignatureMismatch, match=r"names key .* the public key given is"):
+    with pytest.raises(errors.SignatureMismatch, match=r"names key .* the public key given is"):
         audit.parse_heads(forged, public(keys))
     # ...even when he copies the operator's key id into the file.
     forged["signature"]["key_id"] = signed["signature"]["key_id"]
-    with pytest.raises(audit.SignatureMismatch, match="the file was changed"):
+    with pytest.raises(errors.SignatureMismatch, match="the file was changed"):
         audit.parse_heads(forged, public(keys))
 
 
@@ -98,12 +98,12 @@ def test_an_unsigned_or_unkeyed_file_is_refused(
     keys: tuple[Path, Path], signed: dict[str, Any]
 ) -> None:
     old = {"format": "tatulasu-audit-heads/1", "cases": signed["cases"], "digest": "x"}
-    with pytest.raises(audit.HeadsUnsigned, match=r"unsigned .* export the heads again"):
+    with pytest.raises(errors.HeadsUnsigned, match=r"unsigned .* export the heads again"):
         audit.parse_heads(old, public(keys))
     stripped = {k: v for k, v in signed.items() if k != "signature"}
-    with pytest.raises(audit.HeadsUnsigned, match="no signature"):
+    with pytest.raises(errors.HeadsUnsigned, match="no signature"):
         audit.parse_heads(stripped, public(keys))
-    with pytest.raises(audit.PublicKeyMissing):
+    with pytest.raises(errors.PublicKeyMissing):
         audit.parse_heads(signed, None)
     with pytest.raises(ValueError, match="not a tatulasu audit heads file"):
         audit.parse_heads([], public(keys))  # type: ignore[arg-type]
@@ -117,19 +117,19 @@ def test_keygen_writes_a_private_key_only_its_owner_reads(keys: tuple[Path, Path
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert private.read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert pub.read_text().startswith("-----BEGIN PUBLIC KEY-----")
-    with pytest.raises(audit_keys.KeyFileError, match="already exists"):
+    with pytest.raises(errors.KeyFileError, match="already exists"):
         audit_keys.generate(private, pub.with_name("other.pem"))
-    with pytest.raises(audit_keys.KeyFileError, match="already exists"):
+    with pytest.raises(errors.KeyFileError, match="already exists"):
         audit_keys.generate(private.with_name("other.pem"), pub)
 
 
 def test_a_wrong_key_file_is_named(keys: tuple[Path, Path], tmp_path: Path) -> None:
     private, pub = keys
-    with pytest.raises(audit_keys.KeyFileError, match="does not exist"):
+    with pytest.raises(errors.KeyFileError, match="does not exist"):
         audit_keys.load_private(tmp_path / "missing.pem")
-    with pytest.raises(audit_keys.KeyFileError, match="not an unencrypted private key"):
+    with pytest.raises(errors.KeyFileError, match="not an unencrypted private key"):
         audit_keys.load_private(pub)
-    with pytest.raises(audit_keys.KeyFileError, match="not a public key"):
+    with pytest.raises(errors.KeyFileError, match="not a public key"):
         audit_keys.load_public(private)
 
 
@@ -148,7 +148,7 @@ def test_the_scheduled_export_writes_a_signed_verifiable_file(
     first = export_signed_heads(desk.engine, export)
     assert first.name == "heads-20240422T040000Z.json"  # the clock's UTC time
     desk.advance(hours=1)
-    desk.fire(case_id, "assign_mediator", "coordinator", mediator="med-1")
+    desk.fire(case_id, "assign_mediator", "coordinator", mediator=desk.register("med-1"))
     second = export_signed_heads(desk.engine, export)
     assert second.name == "heads-20240422T050000Z.json"
     assert _files(export.directory) == [first, second]  # no temporary file left behind

@@ -137,7 +137,7 @@ def test_a_working_day_term_keeps_working_days_across_a_suspension(desk: Any) ->
 def test_a_suspended_case_can_be_withdrawn_and_has_no_timers_left(desk: Any) -> None:
     case_id = desk.to_state("pre_trial")
     desk.fire(case_id, "suspend", "coordinator", reason="party_request")
-    desk.fire(case_id, "withdraw", "party", reason="settled_outside")
+    desk.fire(case_id, "withdraw", "coordinator", reason="settled_outside")
     case = desk.case(case_id)
     assert (case.state, case.suspended_at, case.term_name) == ("withdrawn", None, None)
     assert open_timers(desk, case_id) == []
@@ -152,7 +152,7 @@ def test_a_case_cannot_be_suspended_twice(desk: Any) -> None:
 
 def test_reminders_fire_exactly_once_and_write_outbox_rows(desk: Any) -> None:
     case_id = desk.to_state("pre_trial")
-    desk.fire(case_id, "assign_mediator", "coordinator", mediator="med-1")
+    desk.fire(case_id, "assign_mediator", "coordinator", mediator=desk.register("med-1"))
     outbox_before = len(desk.outbox(case_id))
 
     desk.clock.set(datetime(2024, 4, 29, 8, 59, tzinfo=ALMATY))

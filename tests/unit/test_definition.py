@@ -163,6 +163,23 @@ def test_an_unknown_role_is_rejected_naming_the_event() -> None:
     _reject(raw, "event 'approve'", "unknown roles ['king']")
 
 
+def test_a_route_role_the_event_does_not_have_is_rejected() -> None:
+    def change(r: dict[str, Any]) -> None:
+        r["events"]["assign_mediator"]["routes"][0]["roles"] = ["bailiff"]
+
+    _reject(broken(change), "event 'assign_mediator'", "route roles ['bailiff']")
+
+
+def test_an_unknown_party_role_is_rejected() -> None:
+    raw = broken(lambda r: r["events"]["withdraw"].update({"parties": ["claimant", "heir"]}))
+    _reject(raw, "event 'withdraw'", "unknown party roles ['heir']")
+
+
+def test_party_roles_on_an_event_no_party_fires_are_rejected() -> None:
+    raw = broken(lambda r: r["events"]["accept"].update({"parties": ["claimant"]}))
+    _reject(raw, "event 'accept'", "parties narrows the role 'party'")
+
+
 def test_an_event_without_roles_is_rejected() -> None:
     raw = broken(lambda r: r["events"]["approve"].update({"roles": []}))
     _reject(raw, "event 'approve'", "at least one role")

@@ -20,6 +20,7 @@ INTENDED = {
     "GuardFailed",
     "CaseSuspended",
     "RoleNotAllowed",
+    "PartyRoleNotAllowed",
     "Conflict",
     "StaleVersion",
     "ConcurrentUpdate",
@@ -33,6 +34,11 @@ INTENDED = {
     "Unavailable",
     "StoreMisconfigured",
     "MissingDependency",
+    "KeyFileError",
+    "HeadsRefused",
+    "HeadsUnsigned",
+    "SignatureMismatch",
+    "PublicKeyMissing",
 }
 
 
@@ -82,6 +88,11 @@ def test_the_root_is_shared_with_the_definition_errors() -> None:
         ("StoreError", "Unavailable"),
         ("MissingDependency", "Unavailable"),
         ("UnknownEvent", "InvalidField"),
+        ("KeyFileError", "Unavailable"),
+        ("HeadsRefused", "InvalidInput"),
+        ("HeadsUnsigned", "HeadsRefused"),
+        ("SignatureMismatch", "HeadsRefused"),
+        ("PublicKeyMissing", "HeadsRefused"),
     ],
 )
 def test_errors_can_be_caught_by_category(cls: str, category: str) -> None:

@@ -31,7 +31,10 @@ def test_case_view_has_parties_open_terms_and_allowed_events(desk: Desk) -> None
     assert case.open_terms[-1].due_at == case.term_due_at
     assert case.opened_at.tzinfo is not None
     assert "reach_agreement" in queries.allowed_events(desk.engine, case)
-    assert queries.allowed_events(desk.engine, case, "party") == ["withdraw"]
+    assert queries.allowed_events(desk.engine, case, "party") == ["withdraw", "refuse"]
+    claimant, respondent = (p.iin_bin for p in case.parties)
+    assert queries.allowed_events(desk.engine, case, "party", claimant) == ["withdraw"]
+    assert queries.allowed_events(desk.engine, case, "party", respondent) == ["refuse"]
     assert "fail" in queries.allowed_events(desk.engine, case, "system")
     assert [r.seq for r in records] == [1, 2, 3, 4]
     assert records[0].payload["parties"][0]["iin_bin"] == case.parties[0].iin_bin

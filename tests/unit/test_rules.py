@@ -66,8 +66,8 @@ def test_an_event_not_allowed_in_the_state_names_only_those_the_role_may_fire() 
         RULES.decide(facts("referred"), "approve", "court")
     exc = caught.value
     assert (exc.event, exc.state) == ("approve", "referred")
-    assert exc.allowed == ["assign_mediator", "suspend", "withdraw"]
-    assert str(exc).endswith("allowed: assign_mediator, suspend, withdraw")
+    assert exc.allowed == ["suspend", "withdraw"]  # the court assigns in court conciliation
+    assert str(exc).endswith("allowed: suspend, withdraw")
     with pytest.raises(EventNotAllowed) as as_coordinator:
         RULES.decide(facts("referred"), "approve", "coordinator")
     assert {"accept", "decline"} <= set(as_coordinator.value.allowed)
@@ -87,7 +87,7 @@ def test_an_unknown_event_without_a_close_name_lists_what_the_role_may_fire() ->
     with pytest.raises(UnknownEvent) as caught:
         RULES.decide(facts("pre_trial"), "teleport", "party")
     assert caught.value.suggestions == []
-    assert str(caught.value).endswith("allowed here: withdraw")
+    assert str(caught.value).endswith("allowed here: refuse, withdraw")
 
 
 def test_a_failing_guard_is_explained_in_the_words_of_the_lifecycle_file() -> None:
@@ -113,6 +113,26 @@ def test_a_role_that_may_not_fire_the_event_is_refused_with_the_allowed_roles() 
         RULES.decide(facts("referred"), "accept", "party")
     assert caught.value.role == "party"
     assert caught.value.roles == ["coordinator"]
+
+
+def test_the_court_assigns_a_mediator_only_in_court_conciliation() -> None:
+    with pytest.raises(RoleNotAllowed, match="in state 'pre_trial'") as caught:
+        RULES.decide(facts("pre_trial"), "assign_mediator", "court")
+    assert caught.value.roles == ["coordinator"]
+    assert RULES.decide(facts("court_conciliation"), "assign_mediator", "court").effects == (
+        "set_mediator",
+    )
+    assert "assign_mediator" not in RULES.allowed_events(facts("referred"), "court")
+    assert "assign_mediator" in RULES.allowed_events(facts("court_conciliation"), "court")
+
+
+def test_withdrawal_is_the_claimants_and_refusal_the_respondents() -> None:
+    assert LC.events["withdraw"].parties == {"claimant", "creditor"}
+    assert LC.events["refuse"].parties == {"respondent", "debtor"}
+    refused = RULES.decide(facts("enforcement_reconciliation", origin="bailiff"), "refuse", "party")
+    assert (refused.to_state, refused.effects) == ("returned_to_bailiff", ("resume_enforcement",))
+    assert RULES.decide(facts("pre_trial"), "refuse", "party").to_state == "court"
+    assert "resume_enforcement" in RULES.decide(facts("agreement"), "withdraw", "court").effects
 
 
 def test_only_the_system_fires_reminders_and_escalations() -> None:
@@ -184,7 +204,7 @@ def test_the_event_is_checked_before_the_role_and_the_role_before_suspension() -
 def test_allowed_events_respects_role_suspension_and_guards() -> None:
     assert "start_mediation" not in RULES.allowed_events(facts("pre_trial"))
     assert "start_mediation" in RULES.allowed_events(facts("pre_trial", mediator="m"))
-    assert RULES.allowed_events(facts("referred"), "party") == ["withdraw"]
+    assert RULES.allowed_events(facts("referred"), "party") == ["withdraw", "refuse"]
     suspended = RULES.allowed_events(facts("pre_trial", suspended=True))
     assert all(LC.events[e].while_suspended for e in suspended)
 

@@ -39,6 +39,25 @@ def test_verify_names_the_first_altered_record(api: Api, cases: Cases) -> None:
     assert api.get("sup-kar", "/audit/verify").json()["ok"]  # not his region's case
 
 
+def test_verify_names_a_party_edited_beside_the_engine_masked(api: Api, cases: Cases) -> None:
+    with api.wired.store.transaction() as conn:
+        conn.execute(
+            sa.text("UPDATE parties SET name = 'Mallory Forger' WHERE case_id = :c AND role = :r"),
+            {"c": cases.party, "r": "claimant"},
+        )
+    report = api.get("sup-vko", "/audit/verify").json()
+    assert not report["ok"]
+    (found,) = report["breaks"]
+    assert (found["case_id"], found["seq"], found["column"]) == (
+        cases.party,
+        None,
+        "parties[0].name",
+    )
+    assert (found["stored"], found["replayed"]) == ("'M. F.'", "'A. S.'")
+    assert "Mallory" not in json.dumps(report) and "Serikova" not in json.dumps(report)
+    assert api.get("sup-kar", "/audit/verify").json()["ok"]  # not his region's case
+
+
 @pytest.fixture
 def keyed(api: Api, tmp_path: Path) -> Iterator[Api]:
     """The API of a server given the heads' key pair (TATULASU_AUDIT_*_KEY_FILE)."""
@@ -61,24 +80,30 @@ def _signed_heads(keyed: Api) -> dict[str, Any]:
 def test_a_jsonl_export_ends_with_heads_that_verify_later(keyed: Api, cases: Cases) -> None:
     api = keyed
     api.fire("coord-vko", cases.party, "accept")
+    api.fire("coord-vko", cases.party, "record_consultation")
     lines = [json.loads(x) for x in api.get("root", "/audit/export").text.splitlines()]
     assert lines[0]["type"] == "export" and lines[0]["masked"] is True
     records = [x for x in lines if x["type"] == "record"]
-    assert len(records) == 4
+    assert len(records) == 5
     heads = lines[-1]
     assert heads["type"] == "heads"
-    assert heads["cases"][str(cases.party)]["version"] == 2
+    assert heads["cases"][str(cases.party)]["version"] == 3
     assert heads["signature"]["algorithm"] == "ed25519"
     body = {k: v for k, v in heads.items() if k != "type"}
     assert api.post("root", "/audit/verify", json=body).json()["ok"]
 
-    # A chain rewritten consistently after the export is caught by the exported heads.
+    # A chain cut short after the export, the case row put back as the shorter history
+    # leaves it (consistent on its own), is caught by the exported heads.
     with api.wired.store.transaction() as conn:
         drop_append_only_guard(conn)
         conn.execute(audit_events.delete().where(
-            audit_events.c.case_id == cases.party, audit_events.c.seq == 2))  # fmt: skip
-        conn.execute(sa.text("UPDATE cases SET version = 1, audit_head = :h WHERE id = :i"),
-                     {"h": records[0]["hash"], "i": cases.party})  # fmt: skip
+            audit_events.c.case_id == cases.party, audit_events.c.seq == 3))  # fmt: skip
+        second = sa.select(audit_events).where(
+            audit_events.c.case_id == cases.party, audit_events.c.seq == 2)  # fmt: skip
+        kept = conn.execute(second).one()
+        conn.execute(sa.text("UPDATE cases SET version = 2, audit_head = :h, consultations = 0,"
+                             " updated_at = :at WHERE id = :i"),
+                     {"h": kept.hash, "at": kept.at, "i": cases.party})  # fmt: skip
     assert api.get("root", "/audit/verify").json()["ok"]  # consistent on its own
     later = api.post("root", "/audit/verify", json=body).json()
     assert not later["ok"] and later["first_break"]["case_id"] == cases.party

@@ -153,9 +153,10 @@ def test_the_cli_imports_ten_thousand_rows_with_a_progress_bar(tmp_path: Path) -
     runner = CliRunner()
     env = {"TATULASU_DATABASE_URL": url, "COLUMNS": "120"}
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
-    for ident in ("bailiff-vko", "b-1"):
+    for ident, centre in (("bailiff-vko", []), ("b-1", ["--centre", OSKEMEN])):
         made = runner.invoke(cli, ["users", "create", "--id", ident, "--name", "Bailiff",
-                                   "--role", "bailiff", "--region", "VKO"], env=env)  # fmt: skip
+                                   "--role", "bailiff", "--region", "VKO", *centre],
+                             env=env)  # fmt: skip
         assert made.exit_code == 0, made.output
     lines = [ENGLISH, *(row(n, iin=make_iin(n % 5000)) for n in range(10_000))]
     # Two debtors may share an IIN across proceedings; one proceeding, one row.

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.api.conftest import Api, Cases, enforcement_referral
+from tests.e2e.api.conftest import Api, Cases, add_people, enforcement_referral
 from tests.e2e.api.test_csv_import import ENGLISH, row, upload
+from workflow.users import User
 
 HIDDEN = {
     "line feed": ("\n", "a control character (U+000A"),
@@ -39,7 +40,7 @@ REFERRAL_FIELDS = {
     "parties[1].name": lambda body, value: body["parties"][1].update(name=value),
     "centre": lambda body, value: body.update(centre=value),
     "enforcement_proceeding": lambda body, value: body.update(enforcement_proceeding=value),
-    "mediator": lambda body, value: body.update(mediator=value),
+    "proposed_mediator": lambda body, value: body.update(proposed_mediator=value),
 }
 
 
@@ -101,9 +102,11 @@ KAZAKH_AND_RUSSIAN = [
 
 @pytest.mark.parametrize("name", KAZAKH_AND_RUSSIAN)
 def test_kazakh_and_russian_names_are_stored_as_given(api: Api, name: str) -> None:
+    centre = "Өскемен «Татуласу» орталығы"
+    add_people(api.wired, (User("coord-kk", "Үйлестіруші", "coordinator", "VKO", centre),))
     body = enforcement_referral()
     body["parties"][0]["name"] = name
-    body["centre"] = "Өскемен «Татуласу» орталығы"
+    body["centre"] = centre
     case_id = api.refer("bailiff-vko", body)
     case = api.get("root", f"/cases/{case_id}?unmasked=true&reason=test").json()
     assert name in {p["name"] for p in case["parties"]}

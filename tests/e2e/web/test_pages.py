@@ -205,6 +205,19 @@ def test_a_tampered_record_is_named_on_the_case_page(site: Site, opened: Opened)
     assert "Chain verified" in site.page("sup-vko", f"/web/cases/{opened.party}").text
 
 
+def test_a_case_row_edited_beside_the_engine_is_named_on_its_page(
+    site: Site, opened: Opened
+) -> None:
+    with site.wired.store.transaction() as conn:
+        conn.execute(
+            sa.text("UPDATE cases SET consultations = 5 WHERE id = :c"), {"c": opened.party}
+        )
+    page = site.page("sup-vko", f"/web/cases/{opened.party}").text
+    assert "The case differs from its history: cases.consultations is 5;" in page
+    assert "its history says 0" in page
+    assert "Chain verified" in site.page("sup-vko", f"/web/cases/{opened.enforcement}").text
+
+
 def listed(page: str) -> list[int]:
     return [int(n) for n in re.findall(r'href="/web/cases/(\d+)"', page)]
 
