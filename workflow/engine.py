@@ -35,6 +35,7 @@ from workflow.commands import (
 from workflow.errors import (
     ConcurrentUpdate,
     Conflict,
+    DuplicateCase,
     IdempotencyKeyReused,
     InvalidField,
     NotFound,
@@ -45,6 +46,7 @@ from workflow.opening import (
     check_opening,
     default_procedure,
     origin_of,
+    is_open_twin,
     refuse_duplicate,
 )
 from workflow.outbox import write_outbox
@@ -447,7 +449,7 @@ class Engine(Decider):
             "court": cmd.court or (cmd.actor if origin == "court" else None),
         }
         values, planned = self.opening(lc, decision, now)
-        case_id = conn.execute(
+        insert = (
             cases.insert()
             .values(
                 definition_version=lc.version,
@@ -460,7 +462,15 @@ class Engine(Decider):
                 **values,
             )
             .returning(cases.c.id)
-        ).scalar_one()
+        )
+        try:
+            case_id = conn.execute(insert).scalar_one()
+        except sa.exc.IntegrityError as exc:
+            if cmd.enforcement_proceeding and is_open_twin(exc):
+                raise DuplicateCase(
+                    "enforcement_proceeding", cmd.enforcement_proceeding, None
+                ) from exc
+            raise
         party_rows = [
             {"case_id": case_id, "kind": identifiers.validate(p.iin_bin), **vars(p)}
             for p in cmd.parties

@@ -229,11 +229,15 @@ class IdempotencyKeyReused(Conflict):
 class DuplicateCase(Conflict):
     """An open case already exists for the same enforcement proceeding."""
 
-    def __init__(self, field: str, value: str, case_id: int) -> None:
+    def __init__(self, field: str, value: str, case_id: int | None) -> None:
         self.field = field
         self.value = value
-        self.case_id = case_id
-        super().__init__(f"{field}: case {case_id} is already open for {value!r}")
+        self.case_id = case_id  # None: a referral racing this one opened it first
+        if case_id is None:
+            reason = f"another referral of {value!r} opened a case at the same moment"
+        else:
+            reason = f"case {case_id} is already open for {value!r}"
+        super().__init__(f"{field}: {reason}")
 
 
 class NotFound(TatulasuError):

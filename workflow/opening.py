@@ -91,13 +91,8 @@ def check_party(where: str, party: PartyInput) -> None:
 
 
 def refuse_duplicate(conn: Connection, lc: Lifecycle, proceeding: str) -> None:
-    if conn.dialect.name == "postgresql":
-        # Without it, concurrent referrals of one proceeding all see no twin at READ
-        # COMMITTED and all open; the lock (held to commit) makes them check one by one.
-        conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-            {"key": f"enforcement_proceeding:{proceeding}"},
-        )
+    """Name the open twin when there is one; a racing twin is caught by the unique index
+    `ux_cases_open_proceeding` at insert (see `is_open_twin`), with no lock held."""
     open_states = [s for s, spec in lc.states.items() if not spec.terminal]
     twin = conn.execute(
         sa.select(cases.c.id).where(
@@ -106,3 +101,9 @@ def refuse_duplicate(conn: Connection, lc: Lifecycle, proceeding: str) -> None:
     ).first()
     if twin is not None:
         raise DuplicateCase("enforcement_proceeding", proceeding, twin.id)
+
+
+def is_open_twin(exc: sa.exc.IntegrityError) -> bool:
+    """The insert of a case broke `ux_cases_open_proceeding`: its proceeding is open."""
+    text = str(exc.orig)
+    return "ux_cases_open_proceeding" in text or "cases.enforcement_proceeding" in text

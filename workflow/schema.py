@@ -19,6 +19,15 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_cases_scope_state", "region", "centre", "state"),
         sa.Index("ix_cases_enforcement", "enforcement_proceeding"),
+        # One open case per enforcement proceeding, kept by the database itself: two
+        # referrals of one proceeding racing each other cannot both commit (no locks).
+        sa.Index(
+            "ux_cases_open_proceeding",
+            "enforcement_proceeding",
+            unique=True,
+            postgresql_where=sa.text("closed_at IS NULL AND enforcement_proceeding IS NOT NULL"),
+            sqlite_where=sa.text("closed_at IS NULL AND enforcement_proceeding IS NOT NULL"),
+        ),
         # The report's days to agreement: an index-only scan per scope, no table read.
         sa.Index(
             "ix_cases_agreement",
@@ -189,7 +198,7 @@ class AccessLogEntry(SQLModel, table=True):
     """One read of personal data in full: who, in which role, when, what and why.
 
     Appended by every unmasked read (API, web pages, CLI) and never updated or deleted
-    (append-only by convention); supervisors export their region's, admins all of it.
+    (triggers refuse it, migration 0007); supervisors export their region's, admins all.
     """
 
     __tablename__ = "access_log"
@@ -208,6 +217,44 @@ class AccessLogEntry(SQLModel, table=True):
     reason: str = Field(max_length=500)
 
 
+class ImportJob(SQLModel, table=True):
+    """A bailiff's referral file, checked and opened in the background with progress.
+
+    The file waits in `data` until a runner claims the job (a lease, like the outbox's);
+    it is cleared when the job ends. `errors` holds the first bad rows as JSON, `report`
+    the full line-by-line outcome as CSV for download.
+    """
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (sa.Index("ix_import_jobs_status", "status", "lease_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str = Field(max_length=80)
+    role: str = Field(max_length=20)
+    region: str | None = Field(default=None, max_length=40)
+    centre: str | None = Field(default=None, max_length=80)
+    partial: bool = False
+    filename: str = Field(default="", max_length=200)
+    size: int = 0
+    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    # queued, checking, opening, done (all or the good rows opened), refused (bad rows,
+    # nothing opened), failed (the file itself could not be read, or the job broke)
+    status: str = Field(default="queued", max_length=10)
+    rows: int = 0
+    checked: int = 0
+    opened: int = 0
+    imported: int = 0
+    rejected: int = 0
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    detail: str = Field(default="", sa_type=sa.Text)
+    errors: str = Field(default="[]", sa_type=sa.Text)
+    report: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
 metadata = SQLModel.metadata
 cases = Case.__table__  # type: ignore[attr-defined]
 parties = Party.__table__  # type: ignore[attr-defined]
@@ -217,7 +264,8 @@ outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
 idempotency_keys = IdempotencyKey.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
 access_log = AccessLogEntry.__table__  # type: ignore[attr-defined]
+import_jobs = ImportJob.__table__  # type: ignore[attr-defined]
 
 # Append-only tables: triggers refuse UPDATE and DELETE (migration 0005), and the
 # application's database role gets no such rights on them (`tatulasu db grant-app-role`).
-HISTORY_TABLES: tuple[str, ...] = ("audit_events",)
+HISTORY_TABLES: tuple[str, ...] = ("audit_events", "access_log")
