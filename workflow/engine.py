@@ -45,8 +45,8 @@ from workflow.errors import (
 from workflow.opening import (
     check_opening,
     default_procedure,
-    origin_of,
     is_open_twin,
+    origin_of,
     refuse_duplicate,
 )
 from workflow.outbox import write_outbox
