@@ -3,6 +3,11 @@
 A broken definition must never reach a running case, so `load` rejects it with an
 `InvalidDefinition` naming the state or event at fault, and builds one `transitions`
 Machine from it to be sure the library agrees the graph is sound.
+
+Every state, event, term, reason code and procedure has a title in each language of
+`LANGS`, because people read them (the pages, notifications) in Kazakh and Russian. The
+titles are presentation: nothing the engine decides, or `audit.verify` replays, reads
+them, so a corrected translation changes no case.
 """
 
 from __future__ import annotations
@@ -13,13 +18,17 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from states import vocabulary
 from states.errors import InvalidDefinition
 
 ALL_OPEN = "*"
 LANGS = vocabulary.LANGUAGES
+# What a lifecycle gives titles to; `Lifecycle.title_of(kind, name, language)`.
+Kind = Literal["lifecycle", "state", "event", "term", "reason", "procedure"]
+# A title in each language: {"en": …, "ru": …, "kk": …}.
+Titles = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Term:
     on_expiry: tuple[Expiry, ...] = ()
     starts_from: str | None = None
     extension: Extension | None = None
+    titles: Titles = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class StateSpec:
     title: str
     terminal: bool = False
     term: Term | None = None
+    titles: Titles = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,7 @@ class EventSpec:
     while_suspended: bool = False
     # When a party fires it, what he must be on the case (empty: any party of the case).
     parties: frozenset[str] = frozenset()
+    titles: Titles = field(default_factory=dict)
 
     def sources(self) -> frozenset[str]:
         return frozenset(s for r in self.routes for s in r.sources)
@@ -131,6 +143,10 @@ class Lifecycle:
     # (state, event) -> the routes leaving that state for that event, in file order.
     table: Mapping[tuple[str, str], tuple[Route, ...]] = field(default_factory=dict)
     guards: Mapping[str, GuardSpec] = field(default_factory=dict)
+    titles: Titles = field(default_factory=dict)
+    # Titles of the reason codes (shared by the reason lists) and of the procedures.
+    reason_titles: Mapping[str, Titles] = field(default_factory=dict)
+    procedure_titles: Mapping[str, Titles] = field(default_factory=dict)
 
     def open_states(self) -> list[str]:
         return [s.name for s in self.states.values() if not s.terminal and s.name != self.initial]
@@ -140,6 +156,22 @@ class Lifecycle:
 
     def events_from(self, state: str) -> list[str]:
         return [name for name in self.events if (state, name) in self.table]
+
+    def titled(self, kind: Kind) -> Mapping[str, Titles]:
+        """The titles of every item of `kind`, by name."""
+        if kind == "lifecycle":
+            return {"": self.titles}
+        if kind == "state":
+            return {n: s.titles for n, s in self.states.items()}
+        if kind == "event":
+            return {n: e.titles for n, e in self.events.items()}
+        if kind == "term":
+            return {s.term.name: s.term.titles for s in self.states.values() if s.term}
+        return self.reason_titles if kind == "reason" else self.procedure_titles
+
+    def title_of(self, kind: Kind, name: str, language: str) -> str | None:
+        """What the state, event, term, reason or procedure `name` is called in `language`."""
+        return self.titled(kind).get(name, {}).get(language)
 
 
 def load(path: Path) -> Lifecycle:
@@ -156,6 +188,7 @@ def parse(raw: Mapping[str, Any], source: str = "<memory>") -> Lifecycle:
     p = _Parser(source)
     lifecycle = p.lifecycle(raw)
     _check_graph(lifecycle)
+    _check_titles(lifecycle)
     build_machine(lifecycle)
     return lifecycle
 
@@ -196,9 +229,10 @@ class _Parser:
             for route in event.routes:
                 for src in route.sources:
                     table[(src, event.name)] = (*table.get((src, event.name), ()), route)
+        titles = self.titles("lifecycle", raw.get("title"))
         return Lifecycle(
             version=version,
-            title=str(raw.get("title", "")),
+            title=titles.get("en", ""),
             initial=initial,
             states=states,
             events=events,
@@ -206,7 +240,27 @@ class _Parser:
             source=self.source,
             table=table,
             guards=guards,
+            titles=titles,
+            reason_titles=self.titled("reason", raw.get("reason_titles", {})),
+            procedure_titles=self.titled("procedure", raw.get("procedures", {})),
         )
+
+    def titles(self, where: str, raw: Any) -> dict[str, str]:
+        """A `title` table ({en, ru, kk}); which languages are missing is checked later."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail(where, "title must be a table: title.en, title.ru, title.kk")
+        unknown = sorted(set(raw) - set(LANGS))
+        if unknown:
+            raise self.fail(where, f"title has unknown languages {unknown}")
+        return {str(lang): str(text).strip() for lang, text in raw.items()}
+
+    def titled(self, kind: str, raw: Any) -> dict[str, dict[str, str]]:
+        """A table of titles by name: `[reason_titles]` or `[procedures]`."""
+        if not isinstance(raw, dict):
+            raise self.fail(kind, "must be a table of titles by name")
+        return {str(name): self.titles(f"{kind} {name!r}", t) for name, t in raw.items()}
 
     def guards(self, raw: Any, events: Mapping[str, EventSpec]) -> dict[str, GuardSpec]:
         """Every guard a route names must be explained, in every language."""
@@ -251,8 +305,9 @@ class _Parser:
         term = self.term(where, spec["term"]) if "term" in spec else None
         if terminal and term is not None:
             raise self.fail(where, "a terminal state cannot have a term")
+        titles = self.titles(where, spec.get("title"))
         return StateSpec(
-            name=name, title=str(spec.get("title", name)), terminal=terminal, term=term
+            name=name, title=titles.get("en", name), terminal=terminal, term=term, titles=titles
         )
 
     def term(self, where: str, spec: Mapping[str, Any]) -> Term:
@@ -290,6 +345,7 @@ class _Parser:
             on_expiry=expiries,
             starts_from=spec.get("starts_from"),
             extension=extension,
+            titles=self.titles(where, spec.get("title")),
         )
 
     def expiry(self, where: str, spec: Mapping[str, Any]) -> Expiry:
@@ -346,9 +402,10 @@ class _Parser:
         self.recipients(where, notify)
         payload = self.fields(where, spec.get("payload", {}))
         optional = self.fields(where, spec.get("optional", {}))
+        titles = self.titles(where, spec.get("title"))
         return EventSpec(
             name=name,
-            title=str(spec.get("title", name)),
+            title=titles.get("en", name),
             roles=roles,
             routes=routes,
             payload=payload,
@@ -358,6 +415,7 @@ class _Parser:
             notify=notify,
             while_suspended=bool(spec.get("while_suspended", False)),
             parties=parties,
+            titles=titles,
         )
 
     def route(
@@ -446,6 +504,45 @@ def _check_graph(lc: Lifecycle) -> None:
             problem = _payload_problem(lc, event, payload)
             if problem:
                 raise fail(where, f"{kind} event {event_name!r}: {problem}")
+
+
+_WHERE_TITLES: dict[Kind, str] = {
+    "lifecycle": "title.{lang}",
+    "state": "title.{lang}",
+    "event": "title.{lang}",
+    "term": "title.{lang}",
+    "reason": "[reason_titles] {name}.{lang}",
+    "procedure": "[procedures] {name}.{lang}",
+}
+
+
+def _check_titles(lc: Lifecycle) -> None:
+    """Every state, event, term, reason code in a list and procedure has a title in each
+    language; a title for a reason or procedure that does not exist is a typo."""
+    expected: dict[Kind, set[str]] = {
+        "lifecycle": {""},
+        "state": set(lc.states),
+        "event": set(lc.events),
+        "term": {s.term.name for s in lc.states.values() if s.term},
+        "reason": {code for codes in lc.reasons.values() for code in codes},
+        "procedure": set(vocabulary.PROCEDURES),
+    }
+    for kind, names in expected.items():
+        titled = lc.titled(kind)
+        for name in sorted(set(titled) - names):
+            raise InvalidDefinition(
+                lc.source, f"{kind} {name!r}", f"has a title but no {kind} is called so"
+            )
+        for name in sorted(names):
+            missing = [lang for lang in LANGS if not titled.get(name, {}).get(lang)]
+            if missing:
+                where = "lifecycle" if kind == "lifecycle" else f"{kind} {name!r}"
+                add = ", ".join(
+                    _WHERE_TITLES[kind].format(name=name, lang=lang) for lang in missing
+                )
+                raise InvalidDefinition(
+                    lc.source, where, f"has no title in {', '.join(missing)}: add {add}"
+                )
 
 
 REMINDER_EVENT = "remind"

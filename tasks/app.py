@@ -1,5 +1,9 @@
 """The Celery app: a beat schedule that runs the sweep and the dispatcher every few seconds.
 
+Beat also asks for queued import jobs (a bailiff's large file, `workflow.import_jobs`);
+a worker runs one to its end, so give workers two processes or more (the default is one
+per core), or reminders wait while a file of 200,000 rows is opened.
+
 When TATULASU_HEADS_EXPORT_DIR and _EVERY_MINUTES are set, beat also has the workers
 write the chains' signed heads to that directory every N minutes (`tasks.heads_export`).
 
@@ -26,6 +30,7 @@ from celery.signals import worker_process_init
 
 from tasks.dispatch import Dispatcher
 from tasks.heads_export import HeadsExport, export_signed_heads
+from workflow import import_jobs
 from workflow.engine import Engine
 from workflow.errors import StoreError
 from workflow.timers import sweep
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SWEEP = "tatulasu.sweep"
 DISPATCH = "tatulasu.dispatch"
+IMPORTS = "tatulasu.imports"
 EXPORT_HEADS = "tatulasu.export_heads"
 # A database that is briefly unreachable: retry with backoff (1, 2, 4 … 30 s).
 RETRY_ON_STORE_ERRORS: dict[str, Any] = {
@@ -127,6 +133,11 @@ def create_app(config: ClockConfig, runtime: Runtime) -> Celery:
                 "schedule": interval,
                 "options": {"expires": interval * 2},
             },
+            "imports": {
+                "task": IMPORTS,
+                "schedule": interval,
+                "options": {"expires": interval * 2},
+            },
         },
     )
 
@@ -142,6 +153,11 @@ def create_app(config: ClockConfig, runtime: Runtime) -> Celery:
     @app.task(name=DISPATCH, shared=False, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
     def dispatch_task() -> int:
         return run_dispatch(runtime.dispatcher, config.batch, budget_seconds=interval)
+
+    @app.task(name=IMPORTS, shared=False, **RETRY_ON_STORE_ERRORS)  # type: ignore[untyped-decorator]
+    def imports_task() -> int:
+        """Run queued import jobs (a long one holds this worker process until it ends)."""
+        return import_jobs.run_due(runtime.engine, budget_seconds=interval)
 
     def _after_fork(**_kwargs: Any) -> None:
         runtime.reset()

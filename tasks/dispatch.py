@@ -11,6 +11,11 @@ history as one `record_delivery` event per case and batch, in the same transacti
 the outbox rows; notifications to officials keep their receipt on the outbox row.
 A temporary failure is retried with exponential backoff; after `max_attempts` the message
 is marked failed with its reason, visible to an operator, and nothing else waits for it.
+Each notice thus enters its case's history once, when its fate is known: a retry leaves
+no trace there.
+
+A message whose channel has no sink waits, unclaimed and uncounted (`tasks/reach.py`); a
+notice about a term of a case closed since is voided, not sent (`tasks/moot.py`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from sqlalchemy.engine import Connection
 import states
 from tasks.directory import Directory
 from tasks.errors import PermanentDeliveryError, TemporaryDeliveryError
+from tasks.moot import CASE_CLOSED, VOID, is_moot
+from tasks.reach import claimable_channels, reach
 from tasks.sinks import Outgoing, Receipt, Sink
 from tasks.templates import PACKAGE_TEMPLATES, Renderer
 from workflow.commands import FireEvent
@@ -48,6 +55,9 @@ class Policy:
     max_attempts: int = 6
     backoff_base_seconds: float = 30.0
     backoff_cap_seconds: float = 3600.0
+    # How soon a message to officials none of whom a configured sink reaches is looked at
+    # again (a message to parties without a sink is not even claimed).
+    recheck_seconds: float = 300.0
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential with full jitter: 30 s, 60 s, 120 s … capped at an hour."""
@@ -61,6 +71,8 @@ class DispatchResult:
     retried: int = 0
     failed: int = 0
     lost_lease: int = 0
+    waiting: int = 0  # claimed, then put back: no configured sink reaches the recipient
+    voided: int = 0  # notices about a term of a case closed since
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -71,7 +83,7 @@ class DispatchResult:
 @dataclass(frozen=True)
 class _Outcome:
     row: Any
-    status: str  # sent | retry | failed
+    status: str  # sent | retry | failed | wait
     detail: str
 
 
@@ -91,7 +103,7 @@ class Dispatcher:
     def run_once(self, limit: int = 100) -> DispatchResult:
         """Claim up to `limit` due messages, send them, settle them."""
         result = DispatchResult()
-        claimed = self.claim(limit)
+        result.voided, claimed = self.void_moot(), self.claim(limit)
         if not claimed:
             return result
         with self.engine.store.reading() as conn:
@@ -104,11 +116,31 @@ class Dispatcher:
         self._settle_all(outcomes, result)
         return result
 
+    def void_moot(self) -> int:
+        """Mark due notices about a term of a closed case void (not sent, not recorded)."""
+        moot = (
+            sa.select(outbox.c.id).where(self._due(), is_moot()).with_for_update(skip_locked=True)
+        )
+        with self.engine.store.transaction() as conn:
+            done = conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(moot))
+                .values(status=VOID, last_error=CASE_CLOSED)
+            )
+        return int(done.rowcount)
+
+    def _due(self) -> sa.ColumnElement[bool]:
+        """Waiting to be sent (its lease, if any, over), whether a sink exists or not."""
+        return sa.and_(
+            outbox.c.status.in_(("pending", "sending")),
+            outbox.c.next_attempt_at <= self.engine.clock.now(),
+        )
+
     def claim(self, limit: int) -> list[Any]:
         now = self.engine.clock.now()
         due = (
             sa.select(outbox.c.id)
-            .where(outbox.c.status.in_(("pending", "sending")), outbox.c.next_attempt_at <= now)
+            .where(self._due(), outbox.c.channel.in_(claimable_channels(self.sinks)))
             .order_by(outbox.c.next_attempt_at, outbox.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -131,6 +163,8 @@ class Dispatcher:
     def _send(self, row: Any, directory: Directory) -> _Outcome:
         try:
             messages = self._messages(row, directory)
+            if not messages:
+                return _Outcome(row, "wait", "")
             receipts = [self._deliver(message) for message in messages]
         except PermanentDeliveryError as exc:
             return _Outcome(row, "failed", str(exc))
@@ -146,17 +180,20 @@ class Dispatcher:
         return sink.send(message)
 
     def _messages(self, row: Any, directory: Directory) -> list[Outgoing]:
+        """The messages of a row; none when it must wait for a sink."""
         context = json.loads(row.context)
-        contacts = _contacts(row, directory)
-        if not contacts:
+        found = reach(row, directory, self.sinks)
+        if found.waits:
+            return []
+        if not found.contacts:
             raise PermanentDeliveryError(f"no contact on file for {row.recipient}")
         messages = []
-        for suffix, name, channel, address, language in contacts:
+        for c in found.contacts:
             subject, body = self.renderer.render(
-                row.template, language, self._template_context(row, context, name, language)
+                row.template, c.language, self._template_context(row, context, c.name, c.language)
             )
-            key = row.key if not suffix else f"{row.key}:{suffix}"
-            messages.append(Outgoing(key, channel, address, subject, body))
+            key = row.key if not c.suffix else f"{row.key}:{c.suffix}"
+            messages.append(Outgoing(key, c.channel, c.address, subject, body))
         return messages
 
     def _template_context(
@@ -236,6 +273,9 @@ class Dispatcher:
             if outcome.status == "retry":
                 result.retried += 1
                 continue
+            if outcome.status == "wait":
+                result.waiting += 1
+                continue
             if outcome.status == "sent":
                 result.sent += 1
             else:
@@ -260,6 +300,12 @@ class Dispatcher:
             values: dict[str, Any] = {"status": "sent", "sent_at": now, "receipt": outcome.detail}
         elif outcome.status == "failed":
             values = {"status": "failed", "last_error": outcome.detail}
+        elif outcome.status == "wait":  # not an attempt: the count goes back
+            values = {
+                "status": "pending",
+                "attempts": row.attempts - 1,
+                "next_attempt_at": now + timedelta(seconds=self.policy.recheck_seconds),
+            }
         else:
             values = {
                 "status": "pending",
@@ -283,28 +329,3 @@ class Dispatcher:
             )
         except NotAllowed as exc:  # a lifecycle version without delivery receipts
             log.warning("case %s: delivery receipts not recorded: %s", case.id, exc)
-
-
-def _contacts(row: Any, directory: Directory) -> list[tuple[str, str, str, str, str]]:
-    """(key suffix, name, channel, address, language) of everyone behind a recipient."""
-    kind, _, ident = row.recipient.partition(":")
-    if kind == "party":
-        name = directory.party_names.get(int(ident), "")
-        return [("", name, row.channel, row.address, row.language)]
-    officials = directory.officials(kind, ident)
-    contacts = []
-    for user in officials:
-        channel, address = _reach(user)
-        if address:
-            suffix = user.id if len(officials) > 1 else ""
-            contacts.append((suffix, user.name, channel, address, user.language))
-    return contacts
-
-
-def _reach(user: Any) -> tuple[str, str]:
-    """(channel, address) for an official: e-mail first, then SMS; no address: ("", "")."""
-    if user.email:
-        return "email", user.email
-    if user.phone:
-        return "sms", user.phone
-    return "", ""

@@ -3,7 +3,8 @@
 With no broker configured, `tatulasu serve` is still a complete single-machine system:
 this thread fires due timers and sends due messages every `interval` seconds, with the
 same code the Celery tasks run, and writes signed heads every N minutes when a heads
-export is configured (the first one when it starts).
+export is configured (the first one when it starts). A second thread runs queued import
+jobs (`workflow.import_jobs`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from tasks.app import run_dispatch, run_sweep
 from tasks.dispatch import Dispatcher
 from tasks.heads_export import HeadsExport, export_signed_heads
+from workflow import import_jobs
 from workflow.engine import Engine
 from workflow.errors import TatulasuError
 
@@ -39,13 +41,28 @@ class EmbeddedClock:
         self._next_export = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tatulasu-clock", daemon=True)
+        # Import jobs on a lane of their own: a file of 200,000 rows does not hold up
+        # the reminders.
+        self._imports = threading.Thread(
+            target=self._run_imports, name="tatulasu-imports", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
+        self._imports.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+        self._imports.join(timeout)
+
+    def _run_imports(self) -> None:
+        while not self._stop.is_set():
+            try:
+                import_jobs.run_due(self.engine)
+            except TatulasuError:
+                log.exception("import job failed; trying again in %s s", self.interval)
+            self._stop.wait(self.interval)
 
     def tick(self) -> tuple[int, int]:
         """One round: (timers fired, messages handled)."""

@@ -58,7 +58,7 @@ OPENING_ROLE = {"refer": "coordinator", "court_refer": "court", "refer_enforceme
 
 
 def _term_note(due: str | None, tz: ZoneInfo) -> str:
-    return f"; term runs out {render.local_iso(due, tz)} ({tz.key})" if due else ""
+    return f"; term runs {render.until_iso(due, tz)} ({tz.key})" if due else ""
 
 
 # ---------------------------------------------------------------------- setup
@@ -85,14 +85,26 @@ def demo(
 ) -> None:
     """Simulate a year of a reconciliation centre in East Kazakhstan, in a fresh SQLite file."""
     from tatulasu.demo import run_demo
+    from tatulasu.demo.accounts import add_accounts
 
     result = run_demo(database_url, cases=cases, seed=seed, progress=not json_out)
+    accounts = add_accounts(database_url)
     if json_out:
-        render.print_json({"database_url": database_url, **result.to_dict()})
+        render.print_json(
+            {"database_url": database_url, **result.to_dict(),
+             "sign_in": [a.to_dict() for a in accounts]}
+        )  # fmt: skip
         return
     render.show_summary(result.summary)
     render.console().print(f"audit chain verified: {result.verified_events} events")
     info(f"demo database: {database_url}")
+    render.console().print("\nSign in to the pages (passwords shown once):")
+    for account in accounts:
+        render.console().print(f"  {account.role:<12} {account.id:<18} {account.password}")
+    info(
+        f"open the pages: tatulasu serve --database-url {database_url}, then"
+        " http://127.0.0.1:8000/web/login (supervisor, coordinator and admin have pages)"
+    )
 
 
 # ---------------------------------------------------------------------- writing

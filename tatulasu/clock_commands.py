@@ -18,13 +18,13 @@ from tatulasu import render
 from tatulasu.exits import reports_errors
 from tatulasu.options import DatabaseUrl, Json, info, opened
 from tatulasu.settings import Settings
-from tatulasu.wiring import celery_app, dispatcher_for
+from tatulasu.wiring import celery_app, dispatcher_for, sink_channels
 from workflow.audit import format_instant
 from workflow.errors import InvalidField, NotFound
 from workflow.privacy import mask_contact
 from workflow.schema import outbox
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "void")
 
 outbox_app = typer.Typer(help="See and retry the notifications waiting, sent or failed.")
 
@@ -81,7 +81,10 @@ def dispatch(
     if json_out:
         render.print_json(result)
         return
-    render.console().print(f"sent {result.sent}, retrying {result.retried}, failed {result.failed}")
+    render.console().print(
+        f"sent {result.sent}, retrying {result.retried}, failed {result.failed}, "
+        f"waiting for a sink {result.waiting}, void {result.voided}"
+    )
     for line in result.errors:
         info(f"failed: {line}")
 
@@ -89,13 +92,21 @@ def dispatch(
 @outbox_app.command("list")
 @reports_errors
 def outbox_list(
-    status: Annotated[str | None, typer.Option(help="pending, sending, sent or failed.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="pending, sending, sent, failed or void.")
+    ] = None,
     case: Annotated[int | None, typer.Option(help="Only this case's messages.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     database_url: DatabaseUrl = None,
     json_out: Json = False,
 ) -> None:
-    """The newest notifications with their attempts, errors and receipts."""
+    """The newest notifications with their attempts, errors and receipts.
+
+    A pending message whose channel has no sink configured here is shown as waiting for
+    a sink, and counted by channel.
+    """
+    from tasks.reach import waiting_counts, waiting_rows
+
     if status is not None and status not in OUTBOX_STATUSES:
         raise InvalidField("--status", f"{status!r} is not one of {', '.join(OUTBOX_STATUSES)}")
     query = sa.select(outbox).order_by(outbox.c.id.desc()).limit(limit)
@@ -104,13 +115,17 @@ def outbox_list(
     if case is not None:
         query = query.where(outbox.c.case_id == case)
     with opened(database_url) as wired, wired.store.reading() as conn:
-        rows = [_message(r) for r in conn.execute(query)]
+        channels = sink_channels(wired.settings)
+        found = conn.execute(query).all()
+        waits = waiting_rows(conn, found, channels)
+        rows = [_message(r, r.id in waits) for r in found]
         by_status = sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
         counts: dict[str, int] = {status: n for status, n in conn.execute(by_status)}
+        waiting = dict(sorted(waiting_counts(conn, channels).items()))
     if json_out:
-        render.print_json({"counts": counts, "messages": rows})
+        render.print_json({"counts": counts, "waiting_for_sink": waiting, "messages": rows})
         return
-    render.outbox_table(rows, counts)
+    render.outbox_table(rows, counts, waiting)
 
 
 @outbox_app.command("retry")
@@ -142,7 +157,7 @@ def checked_settings(database_url: str | None) -> Settings:
         return wired.settings
 
 
-def _message(row: Any) -> dict[str, Any]:
+def _message(row: Any, waiting: bool) -> dict[str, Any]:
     return {
         "id": row.id,
         "case_id": row.case_id,
@@ -153,6 +168,7 @@ def _message(row: Any) -> dict[str, Any]:
         "address": mask_contact(row.address),
         "language": row.language,
         "status": row.status,
+        "waiting_for_sink": waiting,
         "attempts": row.attempts,
         "next_attempt_at": _iso(row.next_attempt_at),
         "sent_at": _iso(row.sent_at),

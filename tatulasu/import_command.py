@@ -91,13 +91,14 @@ def referrer_for(
 
 def _with_progress(engine: Engine, data: bytes, referrer: Referrer, partial: bool) -> ImportReport:
     columns = (
-        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(),
     )  # fmt: skip
     with Progress(*columns, console=render.console(), transient=False) as bar:
-        task = bar.add_task("rows", total=None)
+        task = bar.add_task("checking", total=None)
 
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def advance(phase: str, done: int, total: int | None) -> None:
+            bar.update(task, description=phase, completed=done, total=total)
 
         return import_referrals(engine, data, referrer, partial=partial, progress=advance)
 

@@ -1,8 +1,9 @@
 """Showing the read side to people (Rich tables) and to programs (JSON on stdout).
 
-Every instant is stored in UTC and shown in the centre's time zone. A term runs out at
-the end of its last day, which is the next day's midnight; a clerk reading "10 March
-00:00" would think the 10th is still free, so such instants are shown as "9 March 24:00".
+Every instant is stored in UTC and shown in the centre's time zone (`07.12.2026 14:05`).
+A term runs out at the end of its last day, which is the next day's midnight; a clerk
+reading "08.12.2026 00:00" would think the 8th is still free, so a term's end is said as
+the pages say it, through `tatulasu.dates.until`: "until 07.12.2026 inclusive".
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tatulasu import dates
 from workflow.audit import canonical_json, format_instant
 from workflow.queries import CaseView, HistoryRecord
 from workflow.regions import REGIONS
@@ -54,17 +56,18 @@ def print_json(value: Any) -> None:
 
 
 def local(moment: datetime | None, tz: ZoneInfo) -> str:
-    if moment is None:
-        return "-"
-    at = moment.astimezone(tz)
-    if (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0):
-        return (at - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
-    return at.strftime("%Y-%m-%d %H:%M")
+    """An instant in local time, `07.12.2026 14:05`."""
+    return "-" if moment is None else dates.instant(moment, tz)
 
 
-def local_iso(text: str | None, tz: ZoneInfo) -> str:
-    """An instant as the engine returns it (ISO 8601, UTC), in local time."""
-    return local(datetime.fromisoformat(text) if text else None, tz)
+def until(moment: datetime | None, tz: ZoneInfo) -> str:
+    """When a term ends: "until 07.12.2026 inclusive"."""
+    return "-" if moment is None else dates.until(moment, tz)
+
+
+def until_iso(text: str | None, tz: ZoneInfo) -> str:
+    """A term's end as the engine returns it (ISO 8601, UTC), said as `until` says it."""
+    return until(datetime.fromisoformat(text) if text else None, tz)
 
 
 def show_case(case: CaseView, allowed: Iterable[str], tz: ZoneInfo) -> None:
@@ -90,9 +93,9 @@ def show_case(case: CaseView, allowed: Iterable[str], tz: ZoneInfo) -> None:
         ("closed", local(case.closed_at, tz)),
     ]
     if case.term_name:
-        due = local(case.term_due_at, tz)
+        due = until(case.term_due_at, tz)
         left = f", {case.term_days_left} days left" if case.term_days_left is not None else ""
-        rows.append(("term", f"{case.term_name}: runs out {due}{left}"))
+        rows.append(("term", f"{case.term_name}: runs {due}{left}"))
     for name, value in rows:
         facts.add_row(name, escape(str(value)))
     out.print(facts)
@@ -104,7 +107,8 @@ def show_case(case: CaseView, allowed: Iterable[str], tz: ZoneInfo) -> None:
     if case.open_terms:
         terms = Table("kind", "term", "event", f"due ({tz.key})", title="Open terms")
         for t in case.open_terms:
-            terms.add_row(t.kind, t.term, t.event, local(t.due_at, tz))
+            due = until(t.due_at, tz) if t.kind != "reminder" else local(t.due_at, tz)
+            terms.add_row(t.kind, t.term, t.event, due)
         out.print(terms)
     names = list(allowed)
     out.print(f"[bold]Allowed next events:[/] {', '.join(names) if names else 'none'}")
@@ -139,10 +143,10 @@ def show_history(case_id: int, records: list[HistoryRecord], tz: ZoneInfo) -> No
 
 def show_list(rows: list[Found], tz: ZoneInfo) -> None:
     table = Table(
-        "id", "state", "origin", "region", "centre", "subject", f"term runs out ({tz.key})"
+        "id", "state", "origin", "region", "centre", "subject", f"running term ({tz.key})"
     )
     for r in rows:
-        term = f"{r.term_name} {local(r.term_due_at, tz)}" if r.term_name else "-"
+        term = f"{r.term_name} {until(r.term_due_at, tz)}" if r.term_name else "-"
         if r.suspended:
             term += " (suspended)"
         table.add_row(
@@ -188,7 +192,9 @@ def show_summary(s: Summary) -> None:
         out.print(line)
 
 
-def outbox_table(rows: list[dict[str, Any]], counts: Mapping[str, int]) -> None:
+def outbox_table(
+    rows: list[dict[str, Any]], counts: Mapping[str, int], waiting: Mapping[str, int]
+) -> None:
     """Notifications for an operator: who, how, status, attempts, receipt or error."""
     table = Table(title="Outbox")
     for column in ("id", "case", "event", "recipient", "channel", "status", "tries", "detail"):
@@ -201,10 +207,13 @@ def outbox_table(rows: list[dict[str, Any]], counts: Mapping[str, int]) -> None:
             m["event"],
             m["recipient"],
             m["channel"],
-            m["status"],
+            "waiting for a sink" if m["waiting_for_sink"] else m["status"],
             str(m["attempts"]),
             escape(str(detail)[:PAYLOAD_WIDTH]),
         )
     out = console()
     out.print(table)
     out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no messages")
+    if waiting:
+        lacking = ", ".join(f"{channel} {n}" for channel, n in waiting.items())
+        out.print(f"waiting for a sink (none configured): {lacking}")

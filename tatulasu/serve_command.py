@@ -59,9 +59,15 @@ def serve(
                     f"signed heads to {heads_export.directory}"
                     f" every {heads_export.every_minutes:g} min"
                 )
+        # X-Forwarded-Proto/-For only from the proxies named in the settings (uvicorn
+        # would otherwise believe any request from 127.0.0.1).
+        proxies = settings.forwarded_allow_ips
         try:
             if workers == 1:
-                uvicorn.run(create_app(wired), host=host, port=port, log_level=log_level)
+                uvicorn.run(
+                    create_app(wired), host=host, port=port, log_level=log_level,
+                    proxy_headers=proxies is not None, forwarded_allow_ips=proxies,
+                )  # fmt: skip
             else:
                 # Worker processes build the app from the environment (asgi.py), so the
                 # database chosen here travels to them as TATULASU_DATABASE_URL.
@@ -73,6 +79,8 @@ def serve(
                     host=host,
                     port=port,
                     log_level=log_level,
+                    proxy_headers=proxies is not None,
+                    forwarded_allow_ips=proxies,
                 )
         finally:
             if clock is not None:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # upload (`POST /referrals/import`). Larger ones are refused with 413 unread.
     max_json_body_bytes: int = Field(default=1024 * 1024, ge=1)
     max_csv_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    # A referral file up to this size is imported while the upload waits (the answer
+    # lists every row); a larger one becomes an import job (202, `GET /imports/{id}`).
+    import_inline_max_bytes: int = Field(default=512 * 1024, ge=0)
     # When set, `GET /metrics` needs `Authorization: Bearer <this token>`; unset, it is open.
     metrics_token: str | None = None
     # The Celery queue: deployments (or test runs) sharing one Redis keep apart by name.
@@ -63,6 +66,17 @@ class Settings(BaseSettings):
     # clock; off unless both are set.
     heads_export_dir: Path | None = None
     heads_export_every_minutes: float | None = Field(default=None, gt=0)
+    # Sign-in to the pages: a session ends after this long without a request, and at
+    # this long after sign-in whatever the activity.
+    session_idle_minutes: float = Field(default=30, gt=0)
+    session_absolute_hours: float = Field(default=12, gt=0)
+    # Failed sign-ins counted within the window, per account name and per client address.
+    sign_in_window_minutes: float = Field(default=15, gt=0)
+    sign_in_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_failures_per_address: int = Field(default=20, ge=1)
+    # `tatulasu serve` behind a reverse proxy: the proxies' addresses (comma-separated, or
+    # `*`) whose X-Forwarded-Proto and X-Forwarded-For are believed; unset, none are.
+    forwarded_allow_ips: str | None = None
 
     @field_validator("extra_days_off", "extra_working_days", mode="before")
     @classmethod

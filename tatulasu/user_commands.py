@@ -1,11 +1,13 @@
-"""CLI commands for the API's users: `users create | list | token | deactivate`.
+"""CLI commands for users: `users create | list | token | set-password | deactivate`.
 
-The bearer token is printed once, when it is made: only its sha256 is stored, so a lost
-token is replaced (`users token`), never recovered.
+The bearer token (for the API) is printed once, when it is made: only its sha256 is
+stored, so a lost token is replaced (`users token`), never recovered. A person signs in
+to the pages with a password (`users set-password`), stored as an Argon2id hash.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -15,7 +17,7 @@ from rich.table import Table
 from tatulasu import render
 from tatulasu.exits import reports_errors
 from tatulasu.options import DatabaseUrl, Json, info, opened
-from workflow import users
+from workflow import passwords, users
 
 users_app = typer.Typer(help="Users of the HTTP API, their roles, scopes and bearer tokens.")
 
@@ -101,13 +103,32 @@ def token(
     _show_token(id, made, json_out)
 
 
+@users_app.command("set-password")
+@reports_errors
+def set_password(
+    id: Annotated[str, typer.Argument(metavar="ID")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set the password a person signs in to the pages with; his sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with opened(database_url) as wired, wired.store.transaction() as conn:
+        passwords.set_password(conn, id, password)
+    info(f"password of {id!r} set; his sessions on the pages have ended")
+
+
 @users_app.command("deactivate")
 @reports_errors
 def deactivate(
     id: Annotated[str, typer.Argument(metavar="ID")],
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Stop a user: his token no longer works; his history stays."""
+    """Stop a user: his token and page sessions no longer work; his history stays."""
     with opened(database_url) as wired, wired.store.transaction() as conn:
         users.deactivate(conn, id)
     info(f"user {id!r} deactivated")

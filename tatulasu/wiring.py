@@ -50,6 +50,12 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     return App(settings=settings, store=store, calendar=calendar, engine=engine)
 
 
+def sink_channels(settings: Settings) -> frozenset[str]:
+    """The channels the settings configure a sink for (others' messages wait for one)."""
+    configured = {"email": settings.smtp_host, "sms": settings.sms_gateway_url}
+    return frozenset(channel for channel, where in configured.items() if where)
+
+
 def dispatcher_for(settings: Settings, engine: Engine) -> Dispatcher:
     """The outbox dispatcher with the sinks the settings configure."""
     from tasks.dispatch import Dispatcher, Policy

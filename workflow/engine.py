@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -23,8 +23,8 @@ from sqlalchemy.engine import Connection
 
 import states
 from states import Lifecycle
-from workflow import identifiers, names, standing
-from workflow.audit import GENESIS, canonical_json, format_instant, new_record
+from workflow import names, openings, standing
+from workflow.audit import canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
 from workflow.commands import (
@@ -35,23 +35,16 @@ from workflow.commands import (
 from workflow.errors import (
     ConcurrentUpdate,
     Conflict,
-    DuplicateCase,
     IdempotencyKeyReused,
     InvalidField,
     NotFound,
     StaleVersion,
     StoreError,
 )
-from workflow.opening import (
-    check_opening,
-    default_procedure,
-    is_open_twin,
-    origin_of,
-    refuse_duplicate,
-)
+from workflow.opening import check_opening, origin_of
 from workflow.outbox import write_outbox
 from workflow.rules import Decision, Facts, Rules, facts_of, validate_payload
-from workflow.schema import audit_events, cases, idempotency_keys, parties, timers
+from workflow.schema import audit_events, cases, idempotency_keys, timers
 from workflow.store import Store, translate_errors, utc
 from workflow.tallies import tally
 from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_due
@@ -434,74 +427,29 @@ class Engine(Decider):
         self, conn: Connection, cmd: OpenCase, lc: Lifecycle, decision: Decision
     ) -> EventApplied:
         now = self.clock.now()
-        if cmd.enforcement_proceeding:
-            refuse_duplicate(conn, lc, cmd.enforcement_proceeding)
-        origin = origin_of(cmd)
-        fields = {
-            "origin": origin,
-            "procedure": cmd.procedure or default_procedure(cmd.event),
-            "region": cmd.region,
-            "centre": cmd.centre.strip(),
-            "language": cmd.language,
-            "subject": cmd.subject.strip(),
-            "enforcement_proceeding": cmd.enforcement_proceeding,
-            "bailiff": cmd.bailiff or (cmd.actor if origin == "bailiff" else None),
-            "court": cmd.court or (cmd.actor if origin == "court" else None),
-        }
         values, planned = self.opening(lc, decision, now)
-        insert = (
-            cases.insert()
-            .values(
-                definition_version=lc.version,
-                state=decision.to_state,
-                version=1,
-                opened_at=now,
-                updated_at=now,
-                audit_head=GENESIS,
-                **fields,
-                **values,
-            )
-            .returning(cases.c.id)
+        opened = openings.write(
+            conn, lc, [openings.prepare(cmd, lc, decision, values, planned, now)], now
         )
-        try:
-            case_id = conn.execute(insert).scalar_one()
-        except sa.exc.IntegrityError as exc:
-            if cmd.enforcement_proceeding and is_open_twin(exc):
-                raise DuplicateCase(
-                    "enforcement_proceeding", cmd.enforcement_proceeding, None
-                ) from exc
-            raise
-        party_rows = [
-            {"case_id": case_id, "kind": identifiers.validate(p.iin_bin), **vars(p)}
-            for p in cmd.parties
+        return _applied(opened[0].record, values.get("term_due_at"))
+
+    def open_cases_in(self, conn: Connection, cmds: Sequence[OpenCase]) -> list[EventApplied]:
+        """Open several cases inside the caller's transaction, a few statements for all.
+
+        Each is checked and stored exactly as `open_case` would (the same `openings`
+        code); the caller commits or rolls back. Idempotency keys are not honoured here.
+        """
+        lc = states.current()
+        now = self.clock.now()
+        batch = []
+        for cmd in cmds:
+            decision = self._check_opening(cmd, lc)
+            values, planned = self.opening(lc, decision, now)
+            batch.append(openings.prepare(cmd, lc, decision, values, planned, now))
+        return [
+            _applied(d.record, d.opening.case.get("term_due_at"))
+            for d in openings.write(conn, lc, batch, now)
         ]
-        conn.execute(parties.insert(), party_rows)
-        record = {
-            **fields,
-            "proposed_mediator": cmd.proposed_mediator,
-            "parties": [vars(p) for p in cmd.parties],
-            "definition": lc.version,
-        }
-        payload_json = canonical_json({k: v for k, v in record.items() if v is not None})
-        record = new_record(
-            GENESIS,
-            case_id=case_id,
-            seq=1,
-            event=cmd.event,
-            actor=cmd.actor,
-            role=cmd.role,
-            at=now,
-            from_state=lc.initial,
-            to_state=decision.to_state,
-            payload=payload_json,
-        )
-        conn.execute(cases.update().where(cases.c.id == case_id).values(audit_head=record["hash"]))
-        conn.execute(_INSERT_AUDIT, record)
-        if planned:
-            conn.execute(_INSERT_TIMERS, [t.row(case_id) for t in planned])
-        case = {"id": case_id, "state": decision.to_state, **fields, **values}
-        write_outbox(conn, case, 1, cmd.event, lc.initial, {}, decision.event.notify, now)
-        return _applied(record, values.get("term_due_at"))
 
     # ------------------------------------------------------------------ idempotency
 

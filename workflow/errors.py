@@ -20,7 +20,8 @@
     │   ├── StaleVersion               the client's expected version is not current
     │   ├── ConcurrentUpdate           lost the race between load and update
     │   ├── IdempotencyKeyReused       same key, different command
-    │   └── DuplicateCase              an open case exists for the same proceeding
+    │   ├── DuplicateCase              an open case exists for the same proceeding
+    │   └── ReportNotReady             an import job's report, asked before it finished
     ├── NotFound                       no such case -> 404
     └── Unavailable                    a part the server needs failed (not the client's) -> 503
         ├── StoreError                 the database failed
@@ -62,6 +63,7 @@ __all__ = [
     "NotFound",
     "PartyRoleNotAllowed",
     "PublicKeyMissing",
+    "ReportNotReady",
     "RoleNotAllowed",
     "SignatureMismatch",
     "StaleVersion",
@@ -238,6 +240,15 @@ class DuplicateCase(Conflict):
         else:
             reason = f"case {case_id} is already open for {value!r}"
         super().__init__(f"{field}: {reason}")
+
+
+class ReportNotReady(Conflict):
+    """An import job's report was asked for before the job finished."""
+
+    def __init__(self, job_id: int, status: str) -> None:
+        self.job_id = job_id
+        self.status = status
+        super().__init__(f"import {job_id} is {status}: its report is ready when it ends")
 
 
 class NotFound(TatulasuError):

@@ -13,6 +13,7 @@ weights 3..11,1,2; if it is still 10 the number is invalid.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from workflow.errors import InvalidIdentifier
 
@@ -36,6 +37,15 @@ def kind_of(number: str) -> str:
 
 def validate(number: str, field: str = "iin_bin") -> str:
     """Return 'iin' or 'bin' for a valid number; raise `InvalidIdentifier` naming the fault."""
+    try:
+        return _valid_kind(number)
+    except InvalidIdentifier as exc:
+        raise InvalidIdentifier(field, exc.reason) from None
+
+
+@lru_cache(maxsize=65_536)  # a bailiff's file names the same creditors again and again
+def _valid_kind(number: str) -> str:
+    field = "iin_bin"
     if len(number) != 12 or not number.isascii() or not number.isdigit():
         raise InvalidIdentifier(field, f"{number!r} must be exactly 12 digits")
     expected = check_digit(number[:11])

@@ -9,16 +9,13 @@ enforcement proceeding may have only one open case.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from states import Lifecycle
 from states.vocabulary import PARTY_ROLES, PROCEDURES
 from workflow import identifiers, names
 from workflow.commands import LANGUAGES, OpenCase, PartyInput
 from workflow.contacts import EMAIL, PHONE
-from workflow.errors import DuplicateCase, InvalidField
+from workflow.errors import InvalidField
 from workflow.regions import REGIONS
-from workflow.schema import cases
 
 
 def check_opening(cmd: OpenCase) -> None:
@@ -88,19 +85,6 @@ def check_party(where: str, party: PartyInput) -> None:
         raise InvalidField(f"{where}.phone", f"{party.phone!r} must look like +7XXXXXXXXXX")
     if party.language not in LANGUAGES:
         raise InvalidField(f"{where}.language", f"{party.language!r} is not one of kk, ru, en")
-
-
-def refuse_duplicate(conn: Connection, lc: Lifecycle, proceeding: str) -> None:
-    """Name the open twin when there is one; a racing twin is caught by the unique index
-    `ux_cases_open_proceeding` at insert (see `is_open_twin`), with no lock held."""
-    open_states = [s for s, spec in lc.states.items() if not spec.terminal]
-    twin = conn.execute(
-        sa.select(cases.c.id).where(
-            cases.c.enforcement_proceeding == proceeding, cases.c.state.in_(open_states)
-        )
-    ).first()
-    if twin is not None:
-        raise DuplicateCase("enforcement_proceeding", proceeding, twin.id)
 
 
 def is_open_twin(exc: sa.exc.IntegrityError) -> bool:

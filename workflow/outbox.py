@@ -8,7 +8,7 @@ centre or region) and resolved to contacts by the dispatcher at send time. The r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +36,37 @@ def write_outbox(
     now: datetime,
 ) -> None:
     """One pending row per person behind each kind of recipient of an event."""
+    rows = outbox_rows(
+        case,
+        seq,
+        event,
+        from_state,
+        payload,
+        recipients,
+        now,
+        lambda kind: addresses(conn, case, kind),
+    )
+    if rows:
+        conn.execute(_INSERT_OUTBOX, rows)
+
+
+Addresses = Callable[[str], list[tuple[str, str, str | None, str]]]
+
+
+def outbox_rows(
+    case: Mapping[str, Any],
+    seq: int,
+    event: str,
+    from_state: str,
+    payload: Mapping[str, Any],
+    recipients: Iterable[str],
+    now: datetime,
+    addresses_of: Addresses,
+) -> list[dict[str, Any]]:
+    """The outbox rows of an event, without I/O: `addresses_of(kind)` names the people."""
     wanted = list(dict.fromkeys(recipients))
     if not wanted:
-        return
+        return []
     context = canonical_json(
         {
             "case_id": case["id"],
@@ -50,7 +78,7 @@ def write_outbox(
             **{k: v for k, v in payload.items() if k in _CONTEXT_FIELDS},
         }
     )
-    rows = [
+    return [
         {
             "key": f"{case['id']}:{seq}:{recipient}",
             "case_id": case["id"],
@@ -68,10 +96,8 @@ def write_outbox(
             "next_attempt_at": now,
         }
         for kind in wanted
-        for recipient, channel, address, language in addresses(conn, case, kind)
+        for recipient, channel, address, language in addresses_of(kind)
     ]
-    if rows:
-        conn.execute(_INSERT_OUTBOX, rows)
 
 
 def addresses(
@@ -79,13 +105,25 @@ def addresses(
 ) -> list[tuple[str, str, str | None, str]]:
     """(recipient, channel, address, language) for one kind of recipient."""
     if kind == "party":
-        found = []
-        for p in conn.execute(_SELECT_PARTIES, {"case_id": case["id"]}):
-            if p.email:
-                found.append((f"party:{p.id}", "email", p.email, p.language))
-            elif p.phone:
-                found.append((f"party:{p.id}", "sms", p.phone, p.language))
-        return found
+        return party_addresses(conn.execute(_SELECT_PARTIES, {"case_id": case["id"]}))
+    return official_addresses(case, kind)
+
+
+def party_addresses(rows: Iterable[Any]) -> list[tuple[str, str, str | None, str]]:
+    """Each party with an e-mail (else a phone) as a recipient; rows need id and contacts."""
+    found: list[tuple[str, str, str | None, str]] = []
+    for p in rows:
+        if p.email:
+            found.append((f"party:{p.id}", "email", p.email, p.language))
+        elif p.phone:
+            found.append((f"party:{p.id}", "sms", p.phone, p.language))
+    return found
+
+
+def official_addresses(
+    case: Mapping[str, Any], kind: str
+) -> list[tuple[str, str, str | None, str]]:
+    """An official recipient, resolved to people by the dispatcher at send time."""
     if kind == "supervisor":
         return [(f"supervisor:{case['region']}", "user", None, case["language"])]
     who = case.get(kind)

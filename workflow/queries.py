@@ -158,11 +158,37 @@ class HistoryRecord:
 
 
 _INSTANTS = ("opened_at", "updated_at", "closed_at", "term_due_at", "suspended_at", "agreed_at")
+# The history's receipts of notices: recorded, but not a step the case took.
+RECEIPTS = "record_delivery"
+
+
+def last_step_at(case_id: sa.ColumnElement[int]) -> sa.ScalarSelect[datetime]:
+    """When the case last took a step: its last history record that is not a receipt.
+
+    Recording a delivery appends to the history, which bumps the row's version and
+    `updated_at` like any record (the audit replay expects so); the "last change" shown
+    to people is the last legal step, so a receipt arriving after the closing does not
+    make a closed case look changed.
+    """
+    return (
+        sa.select(audit_events.c.at)
+        .where(audit_events.c.case_id == case_id, audit_events.c.event != RECEIPTS)
+        .order_by(audit_events.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def get_case(conn: Connection, case_id: int) -> CaseView:
-    """The case with its parties and open terms; `NotFound` if there is none."""
-    row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+    """The case with its parties and open terms; `NotFound` if there is none.
+
+    Its `updated_at` is its last legal step (`last_step_at`), not its last receipt.
+    """
+    row = conn.execute(
+        sa.select(cases, last_step_at(cases.c.id).label("last_step_at")).where(
+            cases.c.id == case_id
+        )
+    ).first()
     if row is None:
         raise NotFound("case", case_id)
     found_parties = tuple(
@@ -191,6 +217,7 @@ def get_case(conn: Connection, case_id: int) -> CaseView:
     values = row._asdict()
     # Bookkeeping of the tallies, not facts of the case (agreed_at is shown).
     del values["escalated_due_at"], values["agreement_days"]
+    values["updated_at"] = values.pop("last_step_at") or values["updated_at"]
     for name in _INSTANTS:
         if values[name] is not None:
             values[name] = utc(values[name])

@@ -13,9 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from workflow.errors import InvalidField
 
@@ -78,6 +77,7 @@ REQUIRED = (
 )
 
 _NOT_WORD = re.compile(r"[\W_]+")
+_GUESS_BYTES = 64 * 1024  # enough text to recognise Cyrillic in another encoding
 
 
 def header_key(text: str) -> str:
@@ -105,6 +105,47 @@ class Table:
     delimiter: str
 
 
+@dataclass(frozen=True)
+class Stream:
+    """A file whose header was read and checked; its rows are read lazily, again and again.
+
+    Rows are decoded and split as they are read (`rows()`), so a file of 200,000 rows is
+    never held as text or as a list: an import checks it in one pass and opens it in a
+    second. An encoding or quoting fault met on the way is `InvalidField("file", …)`
+    naming the line.
+    """
+
+    data: bytes
+    delimiter: str
+    positions: list[str]  # canonical name per column position, "" for an ignored column
+    ignored_columns: list[str]
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.positions if c]
+
+    def rows(self) -> Iterator[Row]:
+        text = io.TextIOWrapper(io.BytesIO(self.data), encoding="utf-8-sig", newline="")
+        reader = csv.reader(text, delimiter=self.delimiter)
+        start = 1
+        try:
+            next(reader)  # the header, checked by `stream`
+            start = reader.line_num + 1
+            width = len(self.positions)
+            named = [(i, name) for i, name in enumerate(self.positions) if name]
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    values = {name: cells[i].strip() if i < len(cells) else "" for i, name in named}
+                    surplus = sum(1 for cell in cells[width:] if cell.strip())
+                    yield Row(line=start, values=values, surplus_cells=surplus)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InvalidField("file", f"line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError:
+            decode(self.data)  # raises, naming the exact line
+            raise
+
+
 def decode(data: bytes) -> str:
     """UTF-8, with or without a BOM; anything else is refused with the line at fault."""
     try:
@@ -120,53 +161,40 @@ def decode(data: bytes) -> str:
 def _guess_encoding(data: bytes) -> str:
     """Name the usual culprit: Excel on a Russian or Kazakh Windows writes cp1251."""
     try:
-        text = data.decode("cp1251")
+        text = data[:_GUESS_BYTES].decode("cp1251")
     except UnicodeDecodeError:
         return ""
     letters = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
     return "; it looks like Windows-1251 (cp1251)" if letters else ""
 
 
-def parse(data: bytes, *, optional_with_default: frozenset[str] = frozenset()) -> Table:
-    """The rows of a referral file as {canonical column: text}; blank lines are skipped.
+def stream(data: bytes, *, optional_with_default: frozenset[str] = frozenset()) -> Stream:
+    """Read and check the header of a referral file; its rows come from `Stream.rows()`.
 
     `optional_with_default` names required-looking columns the caller can fill in (a
     bailiff's own region and centre), so the file may leave them out.
     """
-    text = decode(data)
-    first = text.split("\n", 1)[0]
+    first_line = data.split(b"\n", 1)[0]
+    first = decode(first_line).rstrip("\r")
     if not first.strip():
         raise InvalidField("file", "is empty: the first line must name the columns")
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return _read(reader, delimiter, optional_with_default)
+        header = next(csv.reader([first], delimiter=delimiter))
     except csv.Error as exc:
-        raise InvalidField("file", f"line {reader.line_num}: {exc}") from None
-
-
-def _read(reader: Any, delimiter: str, optional_with_default: frozenset[str]) -> Table:
-    header = next(reader)
-    columns, ignored = _columns(header)
+        raise InvalidField("file", f"line 1: {exc}") from None
+    positions, ignored = _columns(header)
     needed = [*REQUIRED, *(c for c in ("region", "centre") if c not in optional_with_default)]
-    missing = [name for name in needed if name not in columns]
+    missing = [name for name in needed if name not in positions]
     if missing:
         raise InvalidField("file", f"missing column(s): {', '.join(missing)} (see the README)")
-    rows: list[Row] = []
-    start = reader.line_num + 1
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            values = {
-                name: cells[i].strip() if i < len(cells) else ""
-                for i, name in enumerate(columns)
-                if name
-            }
-            surplus = sum(1 for cell in cells[len(columns) :] if cell.strip())
-            rows.append(Row(line=start, values=values, surplus_cells=surplus))
-        start = reader.line_num + 1
-    return Table(
-        rows=rows, columns=[c for c in columns if c], ignored_columns=ignored, delimiter=delimiter
-    )
+    return Stream(data, delimiter, positions, ignored)
+
+
+def parse(data: bytes, *, optional_with_default: frozenset[str] = frozenset()) -> Table:
+    """The whole file at once (a small file): its rows as {canonical column: text}."""
+    table = stream(data, optional_with_default=optional_with_default)
+    return Table(list(table.rows()), table.columns, table.ignored_columns, table.delimiter)
 
 
 def _columns(header: list[str]) -> tuple[list[str], list[str]]:

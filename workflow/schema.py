@@ -192,6 +192,9 @@ class User(SQLModel, table=True):
     iin_bin: str | None = Field(default=None, max_length=12, index=True)
     active: bool = True
     created_at: datetime = Field(sa_type=UtcDateTime)
+    # Argon2id (PHC string) of the password a person signs in to the pages with; NULL:
+    # no password, so no page sign-in (machines use the bearer token).
+    password_hash: str | None = Field(default=None, max_length=200)
 
 
 class AccessLogEntry(SQLModel, table=True):
@@ -255,6 +258,45 @@ class ImportJob(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
+class WebSession(SQLModel, table=True):
+    """A person signed in to the pages: the cookie holds a random token, this row its sha256.
+
+    It ends when idle too long, at its absolute end, at sign-out, or when the user is
+    deactivated or his password reset (the rows are deleted). `csrf` is the synchronizer
+    token every form of the session carries.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=80, foreign_key="users.id", index=True)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    last_seen_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    csrf: str = Field(max_length=64)
+    address: str | None = Field(default=None, max_length=45)
+    user_agent: str | None = Field(default=None, max_length=200)
+
+
+class SignInFailure(SQLModel, table=True):
+    """One failed sign-in: counted per account name typed and per client address.
+
+    Kept in the database so that every process of a deployment counts the same failures;
+    rows older than the counting window are deleted as new ones come.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        sa.Index("ix_sign_in_failures_account_at", "account", "at"),
+        sa.Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime, index=True)
+    account: str = Field(max_length=80)
+    address: str = Field(max_length=45)
+
+
 metadata = SQLModel.metadata
 cases = Case.__table__  # type: ignore[attr-defined]
 parties = Party.__table__  # type: ignore[attr-defined]
@@ -265,6 +307,8 @@ idempotency_keys = IdempotencyKey.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
 access_log = AccessLogEntry.__table__  # type: ignore[attr-defined]
 import_jobs = ImportJob.__table__  # type: ignore[attr-defined]
+web_sessions = WebSession.__table__  # type: ignore[attr-defined]
+sign_in_failures = SignInFailure.__table__  # type: ignore[attr-defined]
 
 # Append-only tables: triggers refuse UPDATE and DELETE (migration 0005), and the
 # application's database role gets no such rights on them (`tatulasu db grant-app-role`).

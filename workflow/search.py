@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from workflow.errors import InvalidField
 from workflow.privacy import scrub_text
-from workflow.queries import MAX_PAGE
+from workflow.queries import MAX_PAGE, last_step_at
 from workflow.schema import cases
 from workflow.store import utc
 from workflow.summary import terminal_states
@@ -76,6 +76,7 @@ _COLUMNS = (
     cases.c.enforcement_proceeding,
     cases.c.opened_at,
     cases.c.updated_at,
+    last_step_at(cases.c.id).label("last_step_at"),
     cases.c.closed_at,
     cases.c.term_name,
     cases.c.term_due_at,
@@ -127,7 +128,7 @@ def search(
             subject=r.subject,
             enforcement_proceeding=r.enforcement_proceeding,
             opened_at=utc(r.opened_at),
-            updated_at=utc(r.updated_at),
+            updated_at=utc(r.last_step_at or r.updated_at),  # a receipt is no change
             closed_at=_maybe(r.closed_at),
             term_name=r.term_name,
             term_due_at=_maybe(r.term_due_at),

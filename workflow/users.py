@@ -25,7 +25,7 @@ from workflow.commands import LANGUAGES
 from workflow.contacts import EMAIL, PHONE
 from workflow.errors import InvalidField, NotFound
 from workflow.regions import REGIONS
-from workflow.schema import cases, users
+from workflow.schema import cases, users, web_sessions
 
 # `system` fires reminders and escalations; no person signs in as it.
 USER_ROLES = frozenset(ROLES - {"system"})
@@ -113,11 +113,13 @@ def issue_token(conn: Connection, user_id: str) -> str:
 
 
 def deactivate(conn: Connection, user_id: str) -> None:
+    """Stop a user: his token stops working and his page sessions end."""
     done = conn.execute(
         users.update().where(users.c.id == user_id).values(active=False, token_hash=None)
     )
     if done.rowcount != 1:
         raise NotFound("user", user_id)
+    conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
 
 
 # Built once: every API request runs it (SQLAlchemy then reuses the compiled form).
@@ -163,6 +165,11 @@ def listing(conn: Connection, role: str | None = None) -> list[User]:
 
 
 _FIELDS = ("id", "name", "role", "region", "centre", "email", "phone", "language", "iin_bin")
+
+
+def from_row(row: Any, prefix: str = "") -> User:
+    """The user in a row of `users` (or of a join, its columns labelled with `prefix`)."""
+    return _user(row, prefix)
 
 
 def _user(row: Any, prefix: str = "") -> User:

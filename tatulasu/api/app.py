@@ -12,9 +12,10 @@ from fastapi import Depends, FastAPI
 from tatulasu import web
 from tatulasu.api import audit, cases, events, health, metrics, problems, referrals, reports
 from tatulasu.api.connections import RecycleConnections
+from tatulasu.api.headers import SecurityHeaders
 from tatulasu.api.limits import Limits
 from tatulasu.api.schemas import reject_nul_in_query
-from tatulasu.wiring import App
+from tatulasu.wiring import App, sink_channels
 
 DESCRIPTION = """\
 Dispute reconciliation in Kazakhstan: refer cases (one by one or as a bailiff's CSV
@@ -38,7 +39,9 @@ def create_app(app: App) -> FastAPI:
         dependencies=[Depends(reject_nul_in_query)],
     )
     api.state.tatulasu = app
-    registry, latency = metrics.registry_for(app.store, app.engine.clock)
+    registry, latency = metrics.registry_for(
+        app.store, app.engine.clock, sink_channels(app.settings)
+    )
     api.state.metrics = registry
     settings = app.settings
     api.add_middleware(
@@ -49,6 +52,7 @@ def create_app(app: App) -> FastAPI:
     )
     api.add_middleware(metrics.Timing, latency=latency)
     api.add_middleware(RecycleConnections, every=app.settings.http_keepalive_requests)
+    api.add_middleware(SecurityHeaders)  # outermost but for the 500 handler (problems.py)
     problems.install(api)
     for module in (cases, events, referrals, audit, reports, health):
         api.include_router(module.router)

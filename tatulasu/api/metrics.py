@@ -2,7 +2,9 @@
 
 The figures about cases (events by type, terms missed, the outbox backlog) are read from
 the database at each scrape, not counted in the process: several API processes, the
-workers and the sweep all change them, and only the database sees every change. Request
+workers and the sweep all change them, and only the database sees every change. Messages
+waiting because their channel has no sink configured are counted by channel, against
+the sinks this deployment's settings configure. Request
 latency is the process's own and is a histogram labelled by route template (never by
 the raw path, which would make one series per case).
 """
@@ -10,7 +12,7 @@ the raw path, which would make one series per case).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Histogram
@@ -18,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tasks.reach import OFFICIAL_CHANNELS, waiting_counts
 from workflow import summary
 from workflow.clock import Clock
 from workflow.schema import audit_events, cases, outbox, timers
@@ -29,13 +32,15 @@ LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 class StoreCollector(Collector):
     """Reads the case figures from the database when Prometheus scrapes."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, channels: Collection[str]) -> None:
         self.store = store
         self.clock = clock
+        self.channels = frozenset(channels)
 
     def describe(self) -> Iterator[Metric]:
         """The names alone: registering must not query a database that may be down."""
         yield from self._families()
+        yield self._waiting()
         yield GaugeMetricFamily("tatulasu_terms_missed", "Terms that ran out")
         yield GaugeMetricFamily("tatulasu_open_timers", "Timers not yet fired")
         yield GaugeMetricFamily("tatulasu_timers_overdue", "Timers past due and not fired")
@@ -51,6 +56,14 @@ class StoreCollector(Collector):
         )
         return events, by_state, backlog
 
+    @staticmethod
+    def _waiting() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "tatulasu_outbox_waiting",
+            "Pending messages waiting because no sink is configured for their channel",
+            labels=["channel"],
+        )
+
     def collect(self) -> Iterator[Metric]:
         events, by_state, backlog = self._families()
         with self.store.reading() as conn:
@@ -60,6 +73,10 @@ class StoreCollector(Collector):
                 by_state.add_metric([str(state)], int(n))
             for status, n in conn.execute(_grouped(outbox.c.status)):
                 backlog.add_metric([str(status)], int(n))
+            waiting = self._waiting()
+            counted = waiting_counts(conn, self.channels)
+            for channel in sorted(set(OFFICIAL_CHANNELS) | set(counted)):
+                waiting.add_metric([channel], counted[channel])
             missed = summary.summary(conn).terms_missed
             open_timers = conn.execute(
                 sa.select(sa.func.count()).select_from(timers).where(timers.c.fired_at.is_(None))
@@ -72,6 +89,7 @@ class StoreCollector(Collector):
         yield events
         yield by_state
         yield backlog
+        yield waiting
         yield GaugeMetricFamily(
             "tatulasu_terms_missed", "Terms that ran out (escalated or expired)", value=missed
         )
@@ -87,10 +105,15 @@ def _grouped(column: sa.ColumnElement[str]) -> sa.Select[str, int]:
     return sa.select(column, sa.func.count()).group_by(column)
 
 
-def registry_for(store: Store, clock: Clock) -> tuple[CollectorRegistry, Histogram]:
-    """A registry per app (not the global one), so two apps in one process do not clash."""
+def registry_for(
+    store: Store, clock: Clock, channels: Collection[str]
+) -> tuple[CollectorRegistry, Histogram]:
+    """A registry per app (not the global one), so two apps in one process do not clash.
+
+    `channels` are those with a sink configured (messages of the others wait).
+    """
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(StoreCollector(store, clock))
+    registry.register(StoreCollector(store, clock, channels))
     latency = Histogram(
         "tatulasu_http_request_duration_seconds",
         "Time to answer an HTTP request",

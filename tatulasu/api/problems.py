@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
+from tatulasu.api import headers
 from workflow.errors import (
     Conflict,
     InvalidField,
@@ -151,9 +152,12 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, f"http-{exc.status_code}", title, str(exc.detail))
 
 
-async def _bug(_request: Request, exc: Exception) -> JSONResponse:
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
-    return problem(500, "internal", "Internal error", "tatulasu failed; the error was logged")
+    answer = problem(500, "internal", "Internal error", "tatulasu failed; the error was logged")
+    # This handler answers outside every middleware, the security headers' included.
+    headers.secure(answer.headers, request.url.path)
+    return answer
 
 
 def install(app: FastAPI) -> None:

@@ -2,24 +2,34 @@
 diagram and the statistics as charts, rendered on the server (Jinja2, inline SVG).
 
 The pages read through the same store, scopes, masking and report rules as the HTTP
-API; they only look different. A signed-in user is the holder of a bearer token kept in
-an HttpOnly, SameSite=Strict cookie, checked on every request as the API checks its
-`Authorization` header. Nothing here writes: the pages are for reading.
+API; they only look different. People sign in with a user name and password to a
+server-side session (`session.py`, `signin.py`); every form posted here carries a CSRF
+token, checked for the whole router before any route runs (`csrf.py`). The cases are
+only read here; admins manage people (`people_pages.py`).
+Every page is in Kazakh, Russian or English (`i18n.py`, `language.py`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.staticfiles import StaticFiles
 
-from tatulasu.web import case_pages, lifecycle_page, report_pages, signin
+from tatulasu.web import (
+    case_pages,
+    csrf,
+    language,
+    lifecycle_page,
+    people_pages,
+    report_pages,
+    signin,
+)
 
 STATIC = "/web/static"
 
-router = APIRouter(prefix="/web", include_in_schema=False)
-for _module in (signin, case_pages, lifecycle_page, report_pages):
+router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf.guard)])
+for _module in (signin, case_pages, lifecycle_page, report_pages, people_pages, language):
     router.include_router(_module.router)
 
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 ROW = 30  # height of one bar's row
 BAR = 20  # height of a bar
-LABEL = 180  # width of the label column
+LABEL = 240  # width of the label column (Kazakh and Russian words are long)
 PLOT = 360  # width of the longest bar
 WIDTH = LABEL + PLOT + 90  # room for the value after the longest bar
 
@@ -40,6 +40,13 @@ class BarChart:
     @property
     def height(self) -> int:
         return max(1, len(self.bars)) * ROW
+
+
+def short(title: str) -> str:
+    """A title up to its first colon or semicolon: "Settled: agreement …" → "Settled"."""
+    for mark in (":", ";"):
+        title = title.split(mark, 1)[0]
+    return title.strip()
 
 
 def bar_chart(

@@ -2,8 +2,10 @@
 
 The API answers problem documents; a route of the pages instead catches the same errors
 and shows them, with the same status (`tatulasu.api.problems.status_of`): a missing or
-ended session goes to the sign-in page (303), a role or scope refusal is a 403 page, a
-bad input a 422 page naming the field and the reason. Anything else is left to the
+ended session goes to the sign-in page (303), a role or scope refusal or a refused form
+(CSRF) is a 403 page, a signed-in role without pages gets a 403 page saying so (with the
+header, to sign out; never a loop back to sign-in), a bad input a 422 page naming the
+field and the reason. Anything else is left to the
 application's handler, which logs it and answers 500 without internals.
 """
 
@@ -19,7 +21,9 @@ from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse
 
 from tatulasu.api.problems import Unauthenticated, status_of
-from tatulasu.web.session import LOGIN
+from tatulasu.web.csrf import CsrfRefused
+from tatulasu.web.i18n import N_
+from tatulasu.web.session import LOGIN, NoPages
 from tatulasu.web.templating import render
 from workflow.errors import InvalidField, TatulasuError
 
@@ -37,6 +41,8 @@ class PageRoute(APIRoute):
                 return await handle(request)
             except Unauthenticated:
                 return to_sign_in(request)
+            except NoPages as error:
+                return render(request, "no_pages.html", error.user, status=403)
             except TatulasuError as error:
                 return error_page(request, error)
             except RequestValidationError as error:
@@ -52,21 +58,23 @@ def to_sign_in(request: Request) -> Response:
     return RedirectResponse(f"{LOGIN}?{urlencode({'next': target})}", status_code=303)
 
 
+# Translated where shown (error.html); the detail is the engine's own message.
 TITLES = {
-    403: "Not allowed",
-    404: "Not found",
-    409: "Refused",
-    422: "The request is not valid",
-    503: "The database is unavailable; try again shortly",
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Refused"),
+    422: N_("The request is not valid"),
+    503: N_("The database is unavailable; try again shortly"),
 }
 
 
 def error_page(request: Request, error: TatulasuError) -> Response:
     fields = [(error.field, error.reason)] if isinstance(error, InvalidField) else []
     status = status_of(error)
+    title = N_("This form was refused") if isinstance(error, CsrfRefused) else TITLES.get(status)
     response = render(
         request, "error.html", None, status=status,
-        title=TITLES.get(status, "Error"), detail=str(error), fields=fields,
+        title=title or N_("Error"), detail=str(error), fields=fields,
     )  # fmt: skip
     if status == 503:
         response.headers["Retry-After"] = "5"

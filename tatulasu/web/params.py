@@ -69,10 +69,15 @@ def offset(number: int) -> int:
 
 
 def paging(request: Request, number: int, total: int) -> Paging:
-    """The links keep every other parameter of the page's own address."""
+    """The links keep every other parameter of the page's own address.
+
+    They are relative (path and query): the request's `Host` is the client's word, and a
+    forged one must never become a link on the page.
+    """
 
     def link(n: int) -> str:
-        return str(request.url.include_query_params(page=n))
+        address = request.url.include_query_params(page=n)
+        return f"{address.path}?{address.query}"
 
     pages = max(1, -(-total // PAGE_SIZE))
     return Paging(

@@ -18,26 +18,31 @@ from fastapi import APIRouter, Depends, Request, Response
 from tatulasu.api import reports
 from tatulasu.api.auth import Wired
 from tatulasu.api.reports import SummaryOut
-from tatulasu.web import params
-from tatulasu.web.charts import BarChart, bar_chart
+from tatulasu.web import i18n, params, words
+from tatulasu.web.charts import BarChart, bar_chart, short
 from tatulasu.web.errors import PageRoute
 from tatulasu.web.session import Viewer
-from tatulasu.web.templating import render
+from tatulasu.web.templating import language, render
 from workflow.regions import REGIONS
 
 router = APIRouter(route_class=PageRoute)
 
 
-def charts(s: SummaryOut) -> list[BarChart]:
+def charts(s: SummaryOut, language: str) -> list[BarChart]:
+    """The report's charts, titled and labelled in `language` (states by their titles)."""
+    _ = i18n.translations(language).gettext
     share = None if s.reconciled_share is None else s.reconciled_share * 100
     days = s.days_to_agreement
+    outcomes = {short(words.title("state", k, language)): v for k, v in s.outcomes.items()}
+    origins = {words.word("origin", k, language): v for k, v in s.by_origin.items()}
     return [
-        bar_chart("chart-outcomes", "Outcomes of the closed cases", s.outcomes),
-        bar_chart("chart-origins", "Referrals by source", s.by_origin),
-        bar_chart("chart-share", "Share reconciled", {"reconciled": share}, maximum=100,
+        bar_chart("chart-outcomes", _("Outcomes of the closed cases"), outcomes),
+        bar_chart("chart-origins", _("Referrals by who opened them"), origins),
+        bar_chart("chart-share", _("Share reconciled"), {_("reconciled"): share}, maximum=100,
                   unit=" %"),
-        bar_chart("chart-days", "Days from referral to agreement",
-                  {"median": days.median, "90th percentile": days.p90}, unit=" d"),
+        bar_chart("chart-days", _("Days from referral to agreement"),
+                  {_("median"): days.median, _("90th percentile"): days.p90},
+                  unit=" " + _("d")),
     ]  # fmt: skip
 
 
@@ -71,7 +76,8 @@ def report_page(request: Request, user: Viewer, app: Wired, question: Question) 
     regions = REGIONS if user.role == "admin" else {r: REGIONS[r] for r in (user.region,) if r}
     return render(
         request, "reports.html", user,
-        figures=figures, charts=charts(figures), asked=question, csv_url=csv,
+        figures=figures, charts=charts(figures, language(request, user)), asked=question,
+        csv_url=csv,
         regions=regions,
     )  # fmt: skip
 

@@ -1,23 +1,27 @@
-"""Who is reading a page: the holder of the bearer token kept in the session cookie.
+"""Who is reading a page: the person whose server-side session the cookie names.
 
-The cookie holds the token itself, looked up on every request exactly as the API's
-`Authorization: Bearer` header is (`workflow.users.by_token`, no cache), so deactivating
-a user or replacing his token signs him out of the pages at once. It is HttpOnly (no
-script reads it) and SameSite=Strict (no other site's page sends it), which, with pages
-that change nothing, leaves no cross-site request worth forging.
+The cookie holds only a random token; the session (`workflow.web_sessions`) is looked up
+on every request, so sign-out, deactivation or a new password end it at once in every
+process. The cookie is HttpOnly (no script reads it), SameSite=Lax (another site's page
+never sends it with a form post; a link from an e-mail still opens the page signed in),
+limited to `/web`, and Secure when the request came over HTTPS (behind a proxy, as
+`TATULASU_FORWARDED_ALLOW_IPS` lets the server believe). Forms are protected by the
+session's CSRF token (`csrf.py`), not by the cookie's attributes.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Request, Response
 
-from tatulasu.api.auth import Wired, require_role
-from tatulasu.api.problems import Unauthenticated
-from tatulasu.wiring import App
-from workflow import users
+from tatulasu.api.auth import Wired
+from tatulasu.api.problems import Forbidden, Unauthenticated
+from tatulasu.settings import Settings
+from workflow import web_sessions
 from workflow.users import User
+from workflow.web_sessions import Lifetimes, WebSession
 
 COOKIE = "tatulasu_session"
 COOKIE_PATH = "/web"
@@ -27,50 +31,97 @@ LOGIN = "/web/login"
 # are theirs. The other roles work through the API (or a front-end of their own).
 PAGE_ROLES = ("supervisor", "coordinator", "admin")
 
+SessionCookie = Annotated[str | None, Cookie(alias=COOKIE, max_length=200)]
+
 
 class SignInRequired(Unauthenticated):
     """The page needs a signed-in user."""
 
 
-def holder(app: App, token: str) -> User | None:
-    """The active user holding `token`, or None."""
+class NoPages(Forbidden):
+    """The user is signed in, but his role has no pages (yet)."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        super().__init__(
+            f"the role {user.role!r} has no pages yet; pages are for {', '.join(PAGE_ROLES)}"
+        )
+
+
+def lifetimes(settings: Settings) -> Lifetimes:
+    return Lifetimes(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+
+
+def current_session(request: Request, app: Wired, token: SessionCookie = None) -> WebSession | None:
+    """The live session the cookie names, or None; an ended one is deleted on the way.
+
+    Its CSRF token is left on `request.state` for the forms of the page being rendered.
+    """
     if not token:
         return None
+    now = app.engine.clock.now()
     with app.store.reading() as conn:
-        return users.by_token(conn, token)
+        found = web_sessions.find(conn, token)
+    if found is None:
+        return None
+    if found.ended(now, lifetimes(app.settings)):
+        with app.store.transaction() as conn:
+            web_sessions.end(conn, token)
+        return None
+    if found.stale(now):
+        with app.store.transaction() as conn:
+            web_sessions.touch(conn, found.key, now)
+    request.state.csrf = found.csrf
+    return found
 
 
-def viewer(
-    app: Wired, token: Annotated[str | None, Cookie(alias=COOKIE, max_length=200)] = None
-) -> User:
-    """The signed-in user, allowed on the pages (else a redirect to sign in, or 403)."""
-    user = holder(app, token or "")
-    if user is None:
-        raise SignInRequired("sign in with your token")
-    require_role(user, *PAGE_ROLES)
+Session = Annotated[WebSession | None, Depends(current_session)]
+
+
+def signed_in(session: Session) -> User:
+    """The signed-in user, whatever his role (else a redirect to sign in)."""
+    if session is None:
+        raise SignInRequired("sign in with your user name and password")
+    return session.user
+
+
+def viewer(user: Annotated[User, Depends(signed_in)]) -> User:
+    """The signed-in user, allowed on the pages (else a page saying his role has none)."""
+    if user.role not in PAGE_ROLES:
+        raise NoPages(user)
     return user
 
 
 Viewer = Annotated[User, Depends(viewer)]
 
 
-def sign_in(response: Response, request: Request, token: str) -> None:
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_cookie(response: Response, request: Request, token: str) -> None:
+    """The session cookie; it lives as long as the browser, the session at most its end."""
     response.set_cookie(
-        COOKIE,
-        token,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+        COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="lax", secure=is_https(request)
     )
 
 
-def sign_out(response: Response) -> None:
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+def clear_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax", secure=is_https(request)
+    )
 
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a page of ours, never another site."""
-    if target and target.startswith("/web/") and not target.startswith("/web/login"):
+    if (
+        target
+        and target.startswith("/web/")
+        and not target.startswith("/web/login")
+        and "\\" not in target
+    ):
         return target
     return HOME

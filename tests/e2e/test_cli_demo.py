@@ -70,6 +70,8 @@ def test_the_same_seed_gives_the_same_year_and_the_file_is_replaced(tmp_path: Pa
     db = tmp_path / "demo.db"
     first = _demo(db, "--cases", "20", "--seed", "3")
     second = _demo(db, "--cases", "20", "--seed", "3")
+    # the passwords are new each time (never one everybody knows); the year is the same
+    assert first.pop("sign_in") != second.pop("sign_in")
     assert first == second  # replaced, not appended to
     other = _demo(tmp_path / "other.db", "--cases", "20", "--seed", "4")
     assert other["audit_verified_events"] != first["audit_verified_events"]
@@ -91,3 +93,22 @@ def test_demo_refuses_anything_but_a_sqlite_file() -> None:
     )
     assert result.exit_code == 2
     assert "--database-url" in result.stderr
+
+
+def test_the_demo_prints_one_person_per_role_who_can_sign_in(tmp_path: Path) -> None:
+    from workflow import passwords
+    from workflow.users import USER_ROLES
+
+    db = tmp_path / "demo.db"
+    doc = _demo(db, "--cases", "5", "--seed", "1")
+    accounts = {a["role"]: a for a in doc["sign_in"]}
+    assert set(accounts) == USER_ROLES
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            for account in accounts.values():
+                found = passwords.credentials(conn, account["id"])
+                assert found is not None and found[0].role == account["role"]
+                assert passwords.verify(found[1], account["password"]).ok
+    finally:
+        engine.dispose()

@@ -18,6 +18,11 @@ SHIPPED = Path(states.__file__).parent / "lifecycle_v1.toml"
 RAW: dict[str, Any] = tomllib.loads(SHIPPED.read_text(encoding="utf-8"))
 
 
+def titled(text: str) -> dict[str, str]:
+    """A title in every language the definition asks for."""
+    return {"en": text, "ru": text, "kk": text}
+
+
 def broken(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     raw = copy.deepcopy(RAW)
     change(raw)
@@ -100,7 +105,9 @@ def test_an_unknown_state_in_a_route_is_rejected_naming_the_event() -> None:
 
 
 def test_an_unreachable_state_is_rejected_naming_it() -> None:
-    raw = broken(lambda r: r["states"].update({"archived": {"title": "x", "terminal": True}}))
+    raw = broken(
+        lambda r: r["states"].update({"archived": {"title": titled("x"), "terminal": True}})
+    )
     _reject(raw, "state 'archived'", "unreachable")
 
 
@@ -119,8 +126,13 @@ def test_a_terminal_state_with_a_term_is_rejected() -> None:
 def _add_limbo(r: dict[str, Any]) -> None:
     """A non-terminal state `limbo` entered from pre_trial; "*" would give it a way out."""
     r["events"]["withdraw"]["from"] = states.current().open_states()
-    r["states"]["limbo"] = {"title": "no way out"}
-    r["events"]["park"] = {"from": ["pre_trial"], "to": "limbo", "roles": ["coordinator"]}
+    r["states"]["limbo"] = {"title": titled("no way out")}
+    r["events"]["park"] = {
+        "from": ["pre_trial"],
+        "to": "limbo",
+        "roles": ["coordinator"],
+        "title": titled("park"),
+    }
 
 
 def test_a_non_terminal_dead_end_is_rejected_naming_the_state() -> None:
@@ -129,8 +141,13 @@ def test_a_non_terminal_dead_end_is_rejected_naming_the_state() -> None:
 
 def test_star_events_give_every_open_state_a_way_out() -> None:
     def change(r: dict[str, Any]) -> None:
-        r["states"]["limbo"] = {"title": "left only by withdrawal"}
-        r["events"]["park"] = {"from": ["pre_trial"], "to": "limbo", "roles": ["coordinator"]}
+        r["states"]["limbo"] = {"title": titled("left only by withdrawal")}
+        r["events"]["park"] = {
+            "from": ["pre_trial"],
+            "to": "limbo",
+            "roles": ["coordinator"],
+            "title": titled("park"),
+        }
 
     assert "limbo" in parse(broken(change)).events["withdraw"].sources()
 
@@ -315,3 +332,60 @@ def test_a_guard_whose_remedy_is_not_an_event_is_a_definition_error() -> None:
 def test_an_explanation_for_a_guard_outside_the_vocabulary_is_a_definition_error() -> None:
     raw = broken(lambda r: r["guards"].update({"full_moon": {"needs": {"en": "a full moon"}}}))
     _reject(raw, "guard 'full_moon'", "unknown guards ['full_moon']")
+
+
+# ---------------------------------------------------------------------------- titles
+
+
+def test_every_item_of_the_shipped_definition_has_a_title_in_each_language() -> None:
+    lc = states.current()
+    assert lc.title_of("state", "returned_to_bailiff", "ru") == (
+        "Возвращено судебному исполнителю; исполнительное производство возобновляется"
+    )
+    assert lc.title_of("term", "mediation", "kk") == "Медиация"
+    assert lc.title_of("reason", "no_reply", "en") == "No reply to the offer within the term"
+    assert lc.title_of("procedure", "settlement_agreement", "ru") == "Мировое соглашение"
+    assert lc.events["refer"].title == lc.title_of("event", "refer", "en")
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "reason"),
+    [
+        (lambda r: r["states"]["court"]["title"].pop("kk"), "state 'court'", "no title in kk"),
+        (lambda r: r["events"]["fail"].pop("title"), "event 'fail'", "no title in en, ru, kk"),
+        (
+            lambda r: r["states"]["pre_trial"]["term"]["title"].update(ru=" "),
+            "term 'reply_to_offer'",
+            "no title in ru: add title.ru",
+        ),
+        (
+            lambda r: r["reason_titles"].pop("no_reply"),
+            "reason 'no_reply'",
+            "add [reason_titles] no_reply.en",
+        ),
+        (
+            lambda r: r["procedures"]["participatory"].pop("ru"),
+            "procedure 'participatory'",
+            "add [procedures] participatory.ru",
+        ),
+        (lambda r: r["title"].pop("en"), "lifecycle", "no title in en"),
+    ],
+)
+def test_a_missing_title_is_refused_naming_the_item_and_the_language(
+    change: Callable[[dict[str, Any]], None], where: str, reason: str
+) -> None:
+    _reject(broken(change), where, reason)
+
+
+def test_a_title_in_an_unknown_language_or_for_nothing_is_refused() -> None:
+    raw = broken(lambda r: r["states"]["court"]["title"].update(de="Vor Gericht"))
+    _reject(raw, "state 'court'", "unknown languages ['de']")
+    raw = broken(lambda r: r["reason_titles"].update(no_reason=titled("typo")))
+    _reject(raw, "reason 'no_reason'", "no reason is called so")
+
+
+def test_titles_are_presentation_and_change_no_decision() -> None:
+    lc = states.current()
+    renamed = parse(broken(lambda r: r["events"]["fail"]["title"].update(ru="Провал")))
+    assert renamed.table == lc.table
+    assert renamed.events["fail"].routes == lc.events["fail"].routes

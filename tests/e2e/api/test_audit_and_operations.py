@@ -184,6 +184,8 @@ def test_metrics_count_events_cases_and_the_outbox(api: Api, cases: Cases) -> No
     assert 'tatulasu_events_total{event="refer"} 1.0' in text
     assert 'tatulasu_cases{state="referred"} 1.0' in text
     assert 'tatulasu_outbox_messages{status="pending"}' in text
+    assert 'tatulasu_outbox_waiting{channel="email"}' in text  # no SMTP server configured
+    assert 'tatulasu_outbox_waiting{channel="email"} 0.0' not in text
     assert "tatulasu_terms_missed 0.0" in text
     assert "tatulasu_timers_overdue 0.0" in text  # the referral's term is days away
     assert 'route="/cases/{case_id}"' in text

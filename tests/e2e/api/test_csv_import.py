@@ -35,9 +35,17 @@ def row(n: int, sep: str = ",", iin: str | None = None, proceeding: str | None =
     return sep.join(cells)
 
 
-def upload(api: Api, text: str | bytes, partial: bool = False, user: str = "bailiff-vko") -> Any:
+def upload(
+    api: Api,
+    text: str | bytes,
+    partial: bool = False,
+    user: str = "bailiff-vko",
+    background: bool | None = None,
+) -> Any:
     data = text.encode("utf-8") if isinstance(text, str) else text
-    url = "/referrals/import" + ("?partial=true" if partial else "")
+    query = {"partial": "true" if partial else None, "background": background}
+    given = "&".join(f"{k}={str(v).lower()}" for k, v in query.items() if v is not None)
+    url = "/referrals/import" + (f"?{given}" if given else "")
     return api.post(user, url, files={"file": ("referrals.csv", data, "text/csv")})
 
 

@@ -11,8 +11,9 @@ import io
 
 import pytest
 
-from tatulasu.web.session import COOKIE
+from tatulasu.web.session import COOKIE, lifetimes
 from tests.e2e.api.conftest import Api, add_people, party_referral
+from workflow import web_sessions
 from workflow.users import User
 
 EVIL_CENTRE = "=cmd|' /C calc'!A0"
@@ -39,7 +40,10 @@ def test_a_formula_centre_is_neutralised_in_the_report_csv(api: Api, evil: int) 
 
 
 def test_a_formula_centre_is_neutralised_in_the_pages_report_csv(api: Api, evil: int) -> None:
-    cookie = {"Cookie": f"{COOKIE}={api.tokens[EVIL_ID]}"}
+    lives = lifetimes(api.wired.settings)
+    with api.wired.store.transaction() as conn:
+        started = web_sessions.start(conn, EVIL_ID, api.wired.engine.clock.now(), lives)
+    cookie = {"Cookie": f"{COOKIE}={started.token}"}
     answer = api.client.get("/web/reports.csv", headers=cookie)
     assert answer.status_code == 200, answer.text
     assert ["scope", "centre", "'=cmd|' /C calc'!A0"] in rows(answer.text)

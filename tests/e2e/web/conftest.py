@@ -20,7 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tatulasu.api import create_app
-from tatulasu.web.session import COOKIE
+from tatulasu.web.i18n import COOKIE as LANGUAGE_COOKIE
+from tatulasu.web.session import COOKIE, lifetimes
 from tatulasu.wiring import App
 from tests.conftest import unavailable
 from tests.e2e.api.conftest import (
@@ -30,6 +31,7 @@ from tests.e2e.api.conftest import (
     party_referral,
     wire,
 )
+from workflow import web_sessions
 from workflow.calendar import BusinessCalendar
 from workflow.clock import SimulatedClock
 from workflow.store import Store
@@ -51,9 +53,26 @@ class Site:
     clock: SimulatedClock
     tokens: dict[str, str]
 
-    def page(self, user: str | None, url: str, **kwargs: Any) -> httpx2.Response:
-        """GET `url` with `user`'s session cookie (none for None); redirects not followed."""
-        headers = {"Cookie": f"{COOKIE}={self.tokens[user]}"} if user else {}
+    def session(self, user: str) -> web_sessions.Started:
+        """A new session of `user`, begun now (as signing in would, without the password)."""
+        lives = lifetimes(self.wired.settings)
+        with self.wired.store.transaction() as conn:
+            return web_sessions.start(conn, user, self.clock.now(), lives)
+
+    def page(
+        self, user: str | None, url: str, *, lang: str | None = "en", **kwargs: Any
+    ) -> httpx2.Response:
+        """GET `url` in a new session of `user` (none for None); redirects not followed.
+
+        In `lang`, as the language switch's cookie chooses it (English, which most tests
+        read); None sends no such cookie, so the profile or the browser decides.
+        """
+        cookies = {COOKIE: self.session(user).token} if user else {}
+        if lang is not None:
+            cookies[LANGUAGE_COOKIE] = lang
+        headers = kwargs.pop("headers", {})
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         return self.client.get(url, headers=headers, follow_redirects=False, **kwargs)
 
     def refer(self, user: str, body: dict[str, Any]) -> int:
@@ -70,6 +89,7 @@ def site(sqlite_store: Store, clock: SimulatedClock, calendar: BusinessCalendar)
     wired = wire(sqlite_store, clock, calendar)
     tokens = add_people(wired)
     with TestClient(create_app(wired), raise_server_exceptions=True) as client:
+        client.cookies.set(LANGUAGE_COOKIE, "en")  # the pages in English, unless a test asks
         yield Site(client, wired, clock, tokens)
 
 

@@ -22,7 +22,7 @@ from tatulasu.wiring import build
 from tests.conftest import BIN_A, IIN
 from tests.e2e.served import uvicorn_api
 from tests.e2e.web.conftest import SCRIPT_SUBJECT
-from workflow import audit, queries, users
+from workflow import audit, passwords, queries, users
 from workflow.clock import SimulatedClock
 from workflow.commands import OpenCase, PartyInput
 from workflow.summary import summary
@@ -33,10 +33,13 @@ ROOT = Path(__file__).resolve().parents[3]
 OSKEMEN = "Tatulasu reconciliation centre, Oskemen"  # a centre of the demo
 
 
+PASSWORD = "a password long enough"
+
+
 @dataclass(frozen=True)
 class Seeded:
     url: str
-    token: str  # the VKO supervisor's
+    token: str  # the VKO supervisor's (he signs in as `sup-vko` with `PASSWORD`)
     late: int  # a case whose acceptance term has run out
     script: int  # a case whose subject holds a <script> tag
 
@@ -71,8 +74,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     try:
         with wired.store.transaction() as conn:
             token = users.create(
-                conn, User("sup-vko", "Supervisor East", "supervisor", region="VKO"), now
+                conn,
+                User("sup-vko", "Supervisor East", "supervisor", region="VKO", language="en"),
+                now,
             )
+            passwords.set_password(conn, "sup-vko", PASSWORD)
     finally:
         wired.close()
     return Seeded(url, token, late, script)
@@ -103,10 +109,11 @@ def page(chromium: Any, server: str) -> Iterator[Any]:
     assert not dialogs, f"a script ran in the page: {dialogs}"
 
 
-def sign_in(page: Any, token: str) -> None:
+def sign_in(page: Any, user: str = "sup-vko", password: str = PASSWORD) -> None:
     page.goto("/web/cases")
     assert "/web/login" in page.url
-    page.fill("#token", token)
+    page.fill("#username", user)
+    page.fill("#password", password)
     page.click("form.login button[type=submit]")
     page.wait_for_url("**/web/cases")
 
@@ -114,9 +121,10 @@ def sign_in(page: Any, token: str) -> None:
 def test_a_supervisor_reads_cases_timeline_and_reports_in_chromium(
     page: Any, seeded: Seeded, tmp_path: Path
 ) -> None:
-    sign_in(page, seeded.token)
+    sign_in(page)
     cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/web"
+    assert cookie["value"] not in (seeded.token, PASSWORD)
     assert page.locator("h1").inner_text() == "Cases"
     assert page.locator("table.cases tbody tr").count() > 10
 
@@ -149,7 +157,7 @@ def test_a_supervisor_reads_cases_timeline_and_reports_in_chromium(
 def test_overdue_terms_and_an_escaped_subject_in_chromium(
     page: Any, seeded: Seeded, tmp_path: Path
 ) -> None:
-    sign_in(page, seeded.token)
+    sign_in(page)
     page.click("header nav >> text=Overdue terms")
     page.wait_for_url("**/web/overdue")
     first = page.locator("table.overdue tbody tr").first
@@ -165,12 +173,24 @@ def test_overdue_terms_and_an_escaped_subject_in_chromium(
 
 
 def test_signing_out_in_chromium_ends_the_session(page: Any, seeded: Seeded) -> None:
-    sign_in(page, seeded.token)
+    sign_in(page)
     page.click("form.who button")
     page.wait_for_url("**/web/login")
     assert not [c for c in page.context.cookies() if c["name"] == COOKIE]
     page.goto("/web/reports")
     assert "/web/login?next=%2Fweb%2Freports" in page.url
-    page.fill("#token", "tat_wrong")
+    page.fill("#username", "sup-vko")
+    page.fill("#password", "not the password at all")
     page.click("form.login button[type=submit]")
-    assert "unknown, replaced or deactivated" in page.locator("p.banner").inner_text()
+    assert "user name or the password is not right" in page.locator("p.banner").inner_text()
+
+
+def test_the_pages_keep_their_security_headers_in_chromium(page: Any, seeded: Seeded) -> None:
+    answer = page.goto("/web/login")
+    headers = answer.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["cache-control"] == "no-store"
+    sign_in(page)
+    assert page.locator("h1").count() == 1
+    assert page.evaluate("1 + 1") == 2  # playwright's own script still runs (CSP is for pages)
