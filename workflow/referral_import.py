@@ -135,6 +135,7 @@ def run_import(
     progress: Progress | None = None,
     list_unopened: bool = True,
     on_commit: OnCommit | None = None,
+    check_only: bool = False,
 ) -> ImportSummary:
     """Check the file, then open it; each row's outcome goes to `emit` once.
 
@@ -142,6 +143,8 @@ def run_import(
     `not_imported` only when `list_unopened` (a large file's report names the bad ones).
     All or nothing, `on_commit` runs in the opening transaction once every row is opened
     (an import job records its verdict there, so the two commit together).
+    `check_only` stops after the check (a preview): the bad rows are emitted, nothing is
+    opened, and `summary.rows - summary.rejected` rows would be.
     """
     defaults = frozenset(k for k in ("region", "centre") if getattr(referrer, k))
     table = stream(data, optional_with_default=defaults)
@@ -164,6 +167,8 @@ def run_import(
             progress("checking", summary.rows, None)
     if summary.rows == 0:
         raise InvalidField("file", "has no rows below the header")
+    if check_only:
+        return summary
     if partial:
         # Twins are looked up again: one committed since the check is refused, not opened.
         batches = _checked_batches(engine, table, referrer, twins=True)

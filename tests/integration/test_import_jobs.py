@@ -198,3 +198,13 @@ def test_a_partial_job_cut_off_while_opening_is_failed_not_run_twice(
     import_jobs.run_due(desk.engine)
     job = _job(desk, again)
     assert (job.imported, job.rejected) == (200, 1000) and _count(desk) == 1200
+
+
+def test_a_preview_checks_every_row_and_opens_nothing(desk: Desk) -> None:
+    desk.register("bailiff-7", role="bailiff")
+    bad: list[referral_import.RowOutcome] = []
+    summary = referral_import.run_import(
+        desk.engine, _file(30, {4, 9}), Referrer(BAILIFF, "VKO"), bad.append, check_only=True
+    )
+    assert (summary.rows, summary.rejected, summary.imported) == (30, 2, 0)
+    assert [o.line for o in bad] == [6, 11] and _count(desk) == 0
