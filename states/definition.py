@@ -17,6 +17,7 @@ import tomllib
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -108,6 +109,10 @@ class EventSpec:
     titles: Titles = field(default_factory=dict)
 
     def sources(self) -> frozenset[str]:
+        return self._sources
+
+    @cached_property
+    def _sources(self) -> frozenset[str]:
         return frozenset(s for r in self.routes for s in r.sources)
 
 
@@ -152,7 +157,11 @@ class Lifecycle:
         return [s.name for s in self.states.values() if not s.terminal and s.name != self.initial]
 
     def opening_events(self) -> list[str]:
-        return [e.name for e in self.events.values() if self.initial in e.sources()]
+        return list(self._opening_events)
+
+    @cached_property
+    def _opening_events(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.events.values() if self.initial in e.sources())
 
     def events_from(self, state: str) -> list[str]:
         return [name for name in self.events if (state, name) in self.table]

@@ -87,7 +87,9 @@ def check_party(where: str, party: PartyInput) -> None:
         raise InvalidField(f"{where}.language", f"{party.language!r} is not one of kk, ru, en")
 
 
-def is_open_twin(exc: sa.exc.IntegrityError) -> bool:
-    """The insert of a case broke `ux_cases_open_proceeding`: its proceeding is open."""
-    text = str(exc.orig)
+def is_open_twin(exc: Exception) -> bool:
+    """The insert of a case broke `ux_cases_open_proceeding`: its proceeding is open.
+
+    `exc` is SQLAlchemy's IntegrityError, or the driver's own from a COPY."""
+    text = str(getattr(exc, "orig", exc))
     return "ux_cases_open_proceeding" in text or "cases.enforcement_proceeding" in text

@@ -1,9 +1,9 @@
 """Writing opened cases: one referral, or a file's worth, in the same few statements.
 
 What an opening stores is decided first, without I/O (`prepare`): the case's columns,
-its parties, the genesis record's payload, its timers. `write` then stores a batch of
-them with one multi-row statement per table (cases and parties with RETURNING, the
-history, timers, the outbox) and one UPDATE of the cases' heads, so a bailiff's file of
+its parties, the genesis record's payload, its timers. `write` takes the new ids first
+(the genesis hash covers the case id), then stores a batch with one statement per table
+— a multi-row INSERT, or on PostgreSQL a COPY for a batch — so a bailiff's file of
 200,000 rows costs a few thousand round trips, not a million, and every case is stored
 exactly as `POST /cases` stores one (both go through here).
 
@@ -36,13 +36,10 @@ from workflow.terms import PlannedTimer
 
 # Columns an opening may leave out (they depend on the decision): their stored default.
 _CASE_DEFAULTS: Mapping[str, Any] = {"closed_at": None, "enforcement_suspended": False}
-_INSERT_CASES = cases.insert().returning(cases.c.id, sort_by_parameter_order=True)
-_INSERT_PARTIES = parties.insert().returning(parties.c.id, sort_by_parameter_order=True)
-_SET_HEAD = (
-    cases.update()
-    .where(cases.c.id == sa.bindparam("head_case_id"))
-    .values(audit_head=sa.bindparam("head_hash"))
-)
+# From this many rows on, PostgreSQL takes a table's rows by COPY: the same values through
+# the same psycopg adapters as an INSERT's parameters (tests/integration/test_openings.py
+# compares the stored rows), a fraction of the cost per row.
+_COPY_FROM = 50
 _CHUNK = 1000  # rows per IN list when looking for open twins
 
 
@@ -111,37 +108,78 @@ def write(conn: Connection, lc: Lifecycle, batch: Sequence[Opening], now: dateti
     if not batch:
         return []
     refuse_open_twins(conn, batch)
-    try:
-        ids = conn.execute(_INSERT_CASES, [{**o.case, "audit_head": GENESIS} for o in batch])
-        case_ids = [int(i) for i in ids.scalars()]
-    except sa.exc.IntegrityError as exc:
-        if not is_open_twin(exc):
-            raise
-        proceeding = next(
-            o.cmd.enforcement_proceeding for o in batch if o.cmd.enforcement_proceeding
-        )
-        raise DuplicateCase("enforcement_proceeding", proceeding or "", None) from exc
+    case_ids = _new_ids(conn, cases, len(batch))
     opened = [
         Opened(o, _genesis(o, lc, case_id, now)) for o, case_id in zip(batch, case_ids, strict=True)
     ]
-    conn.execute(
-        _SET_HEAD,
-        [{"head_case_id": d.record["case_id"], "head_hash": d.record["hash"]} for d in opened],
-    )
-    conn.execute(audit_events.insert(), [d.record for d in opened])
+    case_rows = [
+        {**d.opening.case, "id": d.record["case_id"], "audit_head": d.record["hash"]}
+        for d in opened
+    ]
+    integrity: tuple[type[Exception], ...] = (sa.exc.IntegrityError, *_copy_integrity_errors(conn))
+    try:
+        _store(conn, cases, case_rows)
+    except integrity as exc:
+        if not is_open_twin(exc):
+            raise
+        racing = [o.cmd.enforcement_proceeding for o in batch if o.cmd.enforcement_proceeding]
+        shown = racing[0] if len(racing) == 1 else f"one of {len(racing)} proceedings"
+        raise DuplicateCase("enforcement_proceeding", shown or "", None) from exc
+    _store(conn, audit_events, [d.record for d in opened])
     party_rows = [
         {"case_id": d.record["case_id"], "kind": identifiers.validate(p.iin_bin), **vars(p)}
         for d in opened
         for p in d.opening.cmd.parties
     ]
-    party_ids = [int(i) for i in conn.execute(_INSERT_PARTIES, party_rows).scalars()]
-    timer_rows = [t.row(d.record["case_id"]) for d in opened for t in d.opening.timers]
-    if timer_rows:
-        conn.execute(timers.insert(), timer_rows)
-    messages = _messages(opened, party_rows, party_ids, lc, now)
-    if messages:
-        conn.execute(outbox.insert(), messages)
+    party_ids = _new_ids(conn, parties, len(party_rows))
+    for row, party_id in zip(party_rows, party_ids, strict=True):
+        row["id"] = party_id
+    _store(conn, parties, party_rows)
+    _store(conn, timers, [t.row(d.record["case_id"]) for d in opened for t in d.opening.timers])
+    _store(conn, outbox, _messages(opened, party_rows, party_ids, lc, now))
     return opened
+
+
+def _new_ids(conn: Connection, table: sa.Table, n: int) -> list[int]:
+    """`n` ids for new rows of `table`, taken before the rows are written (the genesis
+    record's hash covers the case id, so the case row is written once, complete)."""
+    if n == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+        series = sa.func.generate_series(1, n).table_valued("n")
+        query = sa.select(sa.func.nextval(sequence)).select_from(series)
+        return [int(i) for i in conn.execute(query).scalars()]
+    # SQLite: the write transaction (BEGIN IMMEDIATE) holds the only write lock, and a new
+    # rowid is the largest plus one, so these are the ids the rows would have been given.
+    top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    return list(range(int(top) + 1, int(top) + 1 + n))
+
+
+def _store(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows: a batch through PostgreSQL's COPY, else one multi-row INSERT."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql" or len(rows) < _COPY_FROM:
+        conn.execute(table.insert(), list(rows))
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+def _copy_integrity_errors(conn: Connection) -> tuple[type[Exception], ...]:
+    """The driver's own integrity error: COPY runs below SQLAlchemy, which does not wrap it."""
+    if conn.dialect.name != "postgresql":
+        return ()
+    import psycopg
+
+    return (psycopg.IntegrityError,)
 
 
 def refuse_open_twins(conn: Connection, batch: Sequence[Opening]) -> None:

@@ -297,6 +297,27 @@ class SignInFailure(SQLModel, table=True):
     address: str = Field(max_length=45)
 
 
+class UploadPreview(SQLModel, table=True):
+    """A bailiff's referral file, checked and shown to him, waiting for his "Confirm".
+
+    The page's address holds a random token, this row its sha256 and the user it belongs
+    to: another person, or a copy of the database, cannot confirm it. It lives 30 minutes;
+    confirming moves the file into an import job and deletes the row.
+    """
+
+    __tablename__ = "upload_previews"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=80, foreign_key="users.id", index=True)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    filename: str = Field(default="", max_length=200)
+    partial: bool = False
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    # What the check found (counts, first bad rows, columns), as JSON: shown, not rerun.
+    summary: str = Field(sa_type=sa.Text)
+
+
 metadata = SQLModel.metadata
 cases = Case.__table__  # type: ignore[attr-defined]
 parties = Party.__table__  # type: ignore[attr-defined]
@@ -309,6 +330,7 @@ access_log = AccessLogEntry.__table__  # type: ignore[attr-defined]
 import_jobs = ImportJob.__table__  # type: ignore[attr-defined]
 web_sessions = WebSession.__table__  # type: ignore[attr-defined]
 sign_in_failures = SignInFailure.__table__  # type: ignore[attr-defined]
+upload_previews = UploadPreview.__table__  # type: ignore[attr-defined]
 
 # Append-only tables: triggers refuse UPDATE and DELETE (migration 0005), and the
 # application's database role gets no such rights on them (`tatulasu db grant-app-role`).

@@ -2,7 +2,9 @@
 
 The API passes the caller's scope (`workflow.scopes.case_filter`); the CLI, which has no
 users, passes `sa.true()`. The origin and enforcement-proceeding filters let a bailiff
-match his referrals; the total lets a client page without guessing.
+match his referrals; the total lets a client page without guessing. The pages add what
+people type: part of a centre's name in any case (`centre_part`, matched with `LIKE` on
+`lower()` with the wildcards escaped), and the open cases only.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class Filters:
     centre: str | None = None
     origin: str | None = None
     enforcement_proceeding: str | None = None
+    centre_part: str | None = None  # part of the centre's name, any letter case
+    open_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,42 @@ _COLUMNS = (
     cases.c.term_due_at,
     cases.c.suspended_at,
 )
-# "opened": oldest first; "due": the running term that ends first (cases without one last).
+# "opened": oldest first; "newest": newest first; "due": the running term that ends first
+# (cases without one last); "changed": the last written first (a receipt counts here: the
+# row's own column is indexed-cheap, the last step is a subquery per row).
+Order = Literal["opened", "newest", "due", "changed"]
+ORDERS: tuple[Order, ...] = ("newest", "due", "changed", "opened")
 _ORDERS: dict[str, tuple[sa.ColumnElement[object], ...]] = {
     "opened": (cases.c.id,),
+    "newest": (cases.c.id.desc(),),
     "due": (cases.c.term_due_at.is_(None), cases.c.term_due_at, cases.c.id),
+    "changed": (cases.c.updated_at.desc(), cases.c.id.desc()),
 }
+_EXACT = ("state", "region", "centre", "origin", "enforcement_proceeding")
+
+
+def conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """The SQL conditions `filters` ask for (none for a filter not given)."""
+    found: list[sa.ColumnElement[bool]] = [
+        cases.c[name] == getattr(filters, name)
+        for name in _EXACT
+        if getattr(filters, name) is not None
+    ]
+    if filters.centre_part:
+        found.append(contains(cases.c.centre, filters.centre_part))
+    if filters.open_only:
+        found.append(cases.c.state.not_in(sorted(terminal_states())))
+    return found
+
+
+def contains(column: sa.ColumnElement[str], part: str) -> sa.ColumnElement[bool]:
+    """`column` holds `part`, whatever the letter case; `%`, `_` and `\\` match themselves.
+
+    SQLite's own `lower()` folds only ASCII; the store gives it Python's (`store.py`), so
+    "өскемен" finds "Өскемен" on both databases.
+    """
+    escaped = part.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def search(
@@ -95,24 +130,17 @@ def search(
     filters: Filters,
     limit: int = 50,
     offset: int = 0,
-    order: Literal["opened", "due"] = "opened",
+    order: Order = "opened",
 ) -> Page:
     """One page of the cases in `scope` matching `filters`, oldest first (or by `order`)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidField("limit", f"must be between 1 and {MAX_PAGE}")
     if offset < 0:
         raise InvalidField("offset", "must not be negative")
-    conditions = [scope]
-    for name, value in vars(filters).items():
-        if value is not None:
-            conditions.append(cases.c[name] == value)
-    total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*conditions))
+    where = [scope, *conditions(filters)]
+    total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where))
     rows = conn.execute(
-        sa.select(*_COLUMNS)
-        .where(*conditions)
-        .order_by(*_ORDERS[order])
-        .limit(limit)
-        .offset(offset)
+        sa.select(*_COLUMNS).where(*where).order_by(*_ORDERS[order]).limit(limit).offset(offset)
     )
     terminal = terminal_states()
     items = [

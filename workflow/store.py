@@ -124,6 +124,10 @@ class Store:
         self.engine.dispose()
 
 
+def _lower(text: str | None) -> str | None:
+    return None if text is None else str(text).lower()
+
+
 def _setup_sqlite(engine: Engine) -> None:
     """WAL, a busy timeout, and BEGIN IMMEDIATE for writes (SQLAlchemy's documented recipe)."""
 
@@ -136,6 +140,9 @@ def _setup_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        # SQLite's lower() folds ASCII only; Python's folds Kazakh and Russian letters too,
+        # as PostgreSQL's does (a centre searched in any case, `workflow.search.contains`).
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     def _do_begin(pooled: Any) -> None:
         # `pooled` is the pool's proxy: its `info` is the `Connection.info` that `reading()`

@@ -123,6 +123,13 @@ def summary(
     )
 
 
+def cohort(
+    since: datetime | None, until: datetime | None, region: str | None, centre: str | None
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions selecting a report's cases (`workflow.trends` counts the same ones)."""
+    return _scope(since, until, region, centre)
+
+
 def _scope(
     since: datetime | None, until: datetime | None, region: str | None, centre: str | None
 ) -> list[sa.ColumnElement[bool]]:
