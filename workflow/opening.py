@@ -8,8 +8,6 @@ enforcement proceeding may have only one open case.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from states.vocabulary import PARTY_ROLES, PROCEDURES
 from workflow import identifiers, names
 from workflow.commands import LANGUAGES, OpenCase, PartyInput
