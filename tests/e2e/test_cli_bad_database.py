@@ -33,6 +33,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "users create": ["--id", "x", "--name", "X", "--role", "admin"],
     "users token": ["x"],
     "users deactivate": ["x"],
+    "users set-password": ["x", "--password-stdin"],
     "db grant-app-role": ["--role", "tatulasu_app"],
 }
 # `demo` builds a fresh SQLite file and refuses any other URL as input to fix.
