@@ -15,6 +15,7 @@ from tatulasu.api.connections import RecycleConnections
 from tatulasu.api.headers import SecurityHeaders
 from tatulasu.api.limits import Limits
 from tatulasu.api.schemas import reject_nul_in_query
+from tatulasu.web import errors as web_errors
 from tatulasu.wiring import App, sink_channels
 
 DESCRIPTION = """\
@@ -54,6 +55,7 @@ def create_app(app: App) -> FastAPI:
     api.add_middleware(RecycleConnections, every=app.settings.http_keepalive_requests)
     api.add_middleware(SecurityHeaders)  # outermost but for the 500 handler (problems.py)
     problems.install(api)
+    web_errors.install(api)  # a 404 under /web is a page, not a problem document
     for module in (cases, events, referrals, audit, reports, health):
         api.include_router(module.router)
     api.include_router(web.router)

@@ -33,7 +33,8 @@ from workflow.errors import TatulasuError
 from workflow.store import Store
 
 EAGER_AUTH_BYTES = 64 * 1024
-CSV_UPLOADS = frozenset({"/referrals/import"})
+# The API's upload and the bailiff's upload page (`tatulasu.web.referral_pages`).
+CSV_UPLOADS = frozenset({"/referrals/import", "/web/referrals/upload"})
 # Paths that need no bearer token: health, metrics (its own token), the API's documents
 # and the pages (a session cookie, checked by the pages).
 PUBLIC = ("/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/web")

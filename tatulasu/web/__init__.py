@@ -4,8 +4,12 @@ diagram and the statistics as charts, rendered on the server (Jinja2, inline SVG
 The pages read through the same store, scopes, masking and report rules as the HTTP
 API; they only look different. People sign in with a user name and password to a
 server-side session (`session.py`, `signin.py`); every form posted here carries a CSRF
-token, checked for the whole router before any route runs (`csrf.py`). The cases are
-only read here; admins manage people (`people_pages.py`).
+token, checked for the whole router before any route runs (`csrf.py`). Officials take
+the lifecycle's steps through forms generated from it (`event_forms.py`, fired by
+`event_pages.py` through the engine as the API fires them) and see their day's cases
+(`work_pages.py`); admins manage people (`people_pages.py`).
+Bailiffs send files of referrals, confirm them after a check and follow their import
+and outcomes (`referral_pages.py`, `import_pages.py`, `bailiff_pages.py`).
 Every page is in Kazakh, Russian or English (`i18n.py`, `language.py`).
 """
 
@@ -17,19 +21,30 @@ from fastapi import APIRouter, Depends
 from fastapi.staticfiles import StaticFiles
 
 from tatulasu.web import (
+    bailiff_pages,
     case_pages,
     csrf,
+    event_pages,
+    import_pages,
     language,
     lifecycle_page,
     people_pages,
+    referral_pages,
     report_pages,
     signin,
+    work_pages,
 )
 
 STATIC = "/web/static"
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf.guard)])
 for _module in (signin, case_pages, lifecycle_page, report_pages, people_pages, language):
+    router.include_router(_module.router)
+# A bailiff's referrals: his list and outcomes, a file's upload and preview, its import.
+for _module in (bailiff_pages, referral_pages, import_pages):
+    router.include_router(_module.router)
+# The officials' day: their lists of open cases, and the lifecycle's steps as forms.
+for _module in (work_pages, event_pages):
     router.include_router(_module.router)
 
 

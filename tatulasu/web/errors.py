@@ -7,25 +7,33 @@ ended session goes to the sign-in page (303), a role or scope refusal or a refus
 header, to sign out; never a loop back to sign-in), a bad input a 422 page naming the
 field and the reason. Anything else is left to the
 application's handler, which logs it and answers 500 without internals.
+
+An error page keeps the header of the signed-in reader (his menu, his name, the way to
+sign out), and an address under `/web` that no page answers is a 404 page in the
+reader's language (`install`); the API's own addresses keep their problem documents.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
 
 from tatulasu.api.problems import Unauthenticated, status_of
+from tatulasu.web import i18n, session
 from tatulasu.web.csrf import CsrfRefused
 from tatulasu.web.i18n import N_
 from tatulasu.web.session import LOGIN, NoPages
-from tatulasu.web.templating import render
+from tatulasu.web.templating import language, render
 from workflow.errors import InvalidField, TatulasuError
+from workflow.users import User
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -73,7 +81,7 @@ def error_page(request: Request, error: TatulasuError) -> Response:
     status = status_of(error)
     title = N_("This form was refused") if isinstance(error, CsrfRefused) else TITLES.get(status)
     response = render(
-        request, "error.html", None, status=status,
+        request, "error.html", reader(request), status=status,
         title=title or N_("Error"), detail=str(error), fields=fields,
     )  # fmt: skip
     if status == 503:
@@ -89,6 +97,42 @@ def invalid_page(request: Request, error: RequestValidationError) -> Response:
     ]
     detail = "; ".join(f"{field}: {reason}" for field, reason in fields)
     return render(
-        request, "error.html", None, status=422,
+        request, "error.html", reader(request), status=422,
         title=TITLES[422], detail=detail, fields=fields,
     )  # fmt: skip
+
+
+def reader(request: Request) -> User | None:
+    """The signed-in user whose request failed, if his session was read (`session.py`)."""
+    user: User | None = getattr(request.state, "user", None)
+    return user
+
+
+def under_web(path: str) -> bool:
+    return path == "/web" or path.startswith("/web/")
+
+
+def not_found_page(request: Request) -> Response:
+    """An address under /web that no page answers, said in the reader's language."""
+    token = request.cookies.get(session.COOKIE)
+    found = session.current_session(request, request.app.state.tatulasu, token)
+    user = found.user if found else None
+    _ = i18n.translations(language(request, user)).gettext
+    return render(
+        request, "error.html", user, status=404,
+        title=TITLES[404], detail=_("There is no page at this address."), fields=[],
+    )  # fmt: skip
+
+
+def install(api: FastAPI) -> None:
+    """Let a 404 under /web be a page; every other HTTP error keeps the API's handler."""
+    fallback = api.exception_handlers[HTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        missing = isinstance(exc, HTTPException) and exc.status_code == 404
+        if missing and under_web(request.url.path):
+            return not_found_page(request)
+        answer = fallback(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    api.add_exception_handler(HTTPException, http_error)

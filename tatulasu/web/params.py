@@ -18,6 +18,8 @@ from pydantic import BeforeValidator, StringConstraints
 import states
 from workflow.errors import InvalidField
 from workflow.regions import REGIONS
+from workflow.search import Order
+from workflow.users import User
 
 PAGE_SIZE = 50
 
@@ -33,6 +35,8 @@ Region = Annotated[Short | None, BeforeValidator(_blank_is_none), Query()]
 Centre = Annotated[Long | None, BeforeValidator(_blank_is_none), Query()]
 Day = Annotated[date | None, BeforeValidator(_blank_is_none), Query()]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
+Sort = Annotated[Order | None, BeforeValidator(_blank_is_none), Query()]
+OpenOnly = Annotated[bool, Query(alias="open")]
 
 
 @functools.cache
@@ -45,6 +49,17 @@ def known_state(state: str | None) -> str | None:
     if state is not None and state not in all_states():
         raise InvalidField("state", f"{state!r} is not a state of the lifecycle")
     return state
+
+
+def regions_for(user: User) -> dict[str, str]:
+    """The regions a user may choose from: all for one without a region (an admin), else his.
+
+    A supervisor of East Kazakhstan is offered East Kazakhstan, not twenty regions of
+    which nineteen would be refused.
+    """
+    if user.region is None:
+        return dict(REGIONS)
+    return {code: name for code, name in REGIONS.items() if code == user.region}
 
 
 def known_region(region: str | None) -> str | None:

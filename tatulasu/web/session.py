@@ -27,9 +27,11 @@ COOKIE = "tatulasu_session"
 COOKIE_PATH = "/web"
 HOME = "/web/cases"
 LOGIN = "/web/login"
-# Supervisors oversee, coordinators run a centre, admins run the deployment: the pages
-# are theirs. The other roles work through the API (or a front-end of their own).
-PAGE_ROLES = ("supervisor", "coordinator", "admin")
+# Every official: supervisors oversee, coordinators run a centre, mediators and courts
+# take their steps (`work_pages`, `event_pages`), the Chamber reads, a bailiff has his
+# referrals (`bailiff_pages`, `referral_pages`), admins run the deployment. Parties work
+# through the API (or a front-end of their own).
+PAGE_ROLES = ("supervisor", "coordinator", "admin", "bailiff", "mediator", "court", "chamber")
 
 SessionCookie = Annotated[str | None, Cookie(alias=COOKIE, max_length=200)]
 
@@ -75,6 +77,7 @@ def current_session(request: Request, app: Wired, token: SessionCookie = None) -
         with app.store.transaction() as conn:
             web_sessions.touch(conn, found.key, now)
     request.state.csrf = found.csrf
+    request.state.user = found.user  # an error page keeps the signed-in header (errors.py)
     return found
 
 

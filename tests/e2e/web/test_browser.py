@@ -139,7 +139,7 @@ def test_a_supervisor_reads_cases_timeline_and_reports_in_chromium(
             vko = summary(conn, region="VKO")
     finally:
         wired.close()
-    assert page.locator("table.timeline tbody tr").count() == len(records)
+    assert page.locator("ol.timeline > li").count() == len(records)
     assert page.locator("#chain").inner_text().startswith("Chain verified")
     assert records[-1].hash[:12] in page.locator("#chain").inner_text()
     page.screenshot(path=str(tmp_path / "case.png"), full_page=True)

@@ -47,7 +47,7 @@ def test_pages_error_pages_and_the_sign_in_page_carry_the_headers(
         "403 page": site.page("sup-kar", f"/web/cases/{opened.party}"),
         "404 page": site.page("root", "/web/cases/999"),
         "422 page": site.page("root", "/web/cases?page=0"),
-        "no pages for the role": site.page("bailiff-vko", "/web/cases"),
+        "no pages for the role": site.page("party-aigerim", "/web/cases"),
         "unknown page": site.page("root", "/web/nothing-here"),
         "csrf refusal": site.client.post("/web/logout", data={}, follow_redirects=False),
     }
