@@ -21,6 +21,7 @@ Early answers carry `Connection: close`: the client may still be sending the bod
 from __future__ import annotations
 
 from collections.abc import Collection
+from http.cookies import CookieError, SimpleCookie
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -28,11 +29,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tatulasu.api.auth import UNKNOWN_TOKEN
 from tatulasu.api.problems import Unauthenticated, from_error, problem
-from workflow import users
+from workflow import users, web_sessions
 from workflow.errors import TatulasuError
 from workflow.store import Store
 
 EAGER_AUTH_BYTES = 64 * 1024
+SESSION_COOKIE = "tatulasu_session"  # tatulasu.web.session.COOKIE (not imported: a cycle)
 # The API's upload and the bailiff's upload page (`tatulasu.web.referral_pages`).
 CSV_UPLOADS = frozenset({"/referrals/import", "/web/referrals/upload"})
 # Paths that need no bearer token: health, metrics (its own token), the API's documents
@@ -95,6 +97,11 @@ class Limits:
                 await _closing(refused)(scope, receive, send)
                 return
         limit, setting = self._limit(scope["path"])
+        # A page's upload: the large limit only for a bailiff's session, so that a stranger
+        # cannot make the server read 50 MB before the page sends him to sign in.
+        page_upload = limit > self.json_bytes and scope["path"].startswith("/web/")
+        if page_upload and not await run_in_threadpool(self._uploader, headers.get(b"cookie")):
+            limit, setting = self.json_bytes, "TATULASU_MAX_JSON_BODY_BYTES"
         if declared is not None and declared > limit:
             await _closing(self._too_large(limit, setting))(scope, receive, send)
             return
@@ -120,6 +127,23 @@ class Limits:
         except TatulasuError as exc:
             return from_error(exc)
         return None if known else from_error(Unauthenticated(UNKNOWN_TOKEN))
+
+    def _uploader(self, cookie: bytes | None) -> bool:
+        """The `Cookie` header names the session of an active bailiff."""
+        jar = SimpleCookie()
+        try:
+            jar.load((cookie or b"").decode("latin-1"))
+        except CookieError:
+            return False
+        morsel = jar.get(SESSION_COOKIE)
+        if morsel is None:
+            return False
+        try:
+            with self.store.reading() as conn:
+                session = web_sessions.find(conn, morsel.value)
+        except TatulasuError:
+            return False
+        return session is not None and session.user.role == "bailiff"
 
     def _known(self, token: str) -> bool:
         with self.store.reading() as conn:

@@ -263,3 +263,19 @@ def fire(site: Site, user: str, case_id: int, event: str, **payload: Any) -> Non
         headers={"Authorization": f"Bearer {site.tokens[user]}"},
     )
     assert answer.status_code == 200, answer.text
+
+
+def test_only_a_bailiffs_session_may_send_a_file_larger_than_a_form(site: Site) -> None:
+    """A stranger's (or another role's) upload is held to the forms' limit, unread."""
+    big = (good_file(1) + (" " * 1023 + "\n") * 1100).encode()  # ~1.1 MB, over the 1 MB
+    files = {"file": ("r.csv", big, "text/csv")}
+    stranger = site.client.post(
+        "/web/referrals/upload", data={"mode": "all"}, files=files, follow_redirects=False
+    )
+    assert stranger.status_code == 413 and "TATULASU_MAX_JSON_BODY_BYTES" in stranger.text
+    coordinator = Browser(site, "coord-vko")
+    assert coordinator.post("/web/referrals/upload", files=files).status_code == 413
+    bailiff = Browser(site, "bailiff-vko")
+    assert (
+        bailiff.post("/web/referrals/upload", data={"mode": "all"}, files=files).status_code == 303
+    )
