@@ -41,6 +41,7 @@ from tasks.moot import CASE_CLOSED, VOID, is_moot
 from tasks.reach import claimable_channels, reach
 from tasks.sinks import Outgoing, Receipt, Sink
 from tasks.templates import PACKAGE_TEMPLATES, Renderer
+from workflow import dates
 from workflow.commands import FireEvent
 from workflow.engine import Engine
 from workflow.errors import NotAllowed
@@ -200,14 +201,12 @@ class Dispatcher:
         self, row: Any, context: Mapping[str, Any], name: str, language: str
     ) -> dict[str, Any]:
         due = context.get("due_at")
-        tz = self.engine.calendar.tz
-        due_local = (
-            datetime.fromisoformat(due.replace("Z", "+00:00"))
-            .astimezone(tz)
-            .strftime("%Y-%m-%d %H:%M")
-            if due
-            else ""
-        )
+        due_local = ""
+        if due:  # as the pages and the CLI say it: the last day, or the day and the time
+            end = dates.term_end(datetime.fromisoformat(due), self.engine.calendar.tz)
+            due_local = dates.day(end.last_day)
+            if end.at is not None:
+                due_local += " " + end.at.strftime(dates.TIME)
         return {
             "case_id": row.case_id,
             "event": row.event,

@@ -3,7 +3,7 @@
 Every instant is stored in UTC and shown in the centre's time zone (`07.12.2026 14:05`).
 A term runs out at the end of its last day, which is the next day's midnight; a clerk
 reading "08.12.2026 00:00" would think the 8th is still free, so a term's end is said as
-the pages say it, through `tatulasu.dates.until`: "until 07.12.2026 inclusive".
+the pages say it, through `workflow.dates.until`: "until 07.12.2026 inclusive".
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tatulasu import dates
+from workflow import dates
 from workflow.audit import canonical_json, format_instant
 from workflow.queries import CaseView, HistoryRecord
 from workflow.regions import REGIONS

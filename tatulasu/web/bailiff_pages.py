@@ -19,13 +19,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from tatulasu import dates
 from tatulasu.api.auth import Wired
 from tatulasu.web import params, words
 from tatulasu.web.errors import PageRoute
 from tatulasu.web.referral_pages import Bailiff
 from tatulasu.web.templating import language, render
-from workflow import bailiff_referrals, spreadsheet
+from workflow import bailiff_referrals, dates, spreadsheet
 from workflow.bailiff_referrals import Referral, Status
 
 router = APIRouter(route_class=PageRoute)

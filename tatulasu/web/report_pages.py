@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from tatulasu import dates
 from tatulasu.api import reports
 from tatulasu.api.auth import Wired
 from tatulasu.api.reports import SummaryOut
@@ -30,7 +29,7 @@ from tatulasu.web.errors import PageRoute
 from tatulasu.web.session import Viewer
 from tatulasu.web.templating import language, render
 from tatulasu.wiring import App
-from workflow import spreadsheet, trends
+from workflow import dates, spreadsheet, trends
 from workflow.summary import cohort
 from workflow.trends import Centre, Month
 from workflow.users import User

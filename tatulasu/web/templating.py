@@ -2,7 +2,7 @@
 
 Instants are stored in UTC and shown in the deployment's time zone (`Asia/Almaty` by
 default), so the zone is passed to every template with the user reading it; dates are
-written `07.12.2026` and a term's end as `tatulasu.dates.until` says it, as in the CLI.
+written `07.12.2026` and a term's end as `workflow.dates.until` says it, as in the CLI.
 Every page is in the reader's language (`lang`, chosen by `language`): its words through
 `_`, the lifecycle's items through `title(kind, name)`, other codes through
 `word(table, code)`.
@@ -22,9 +22,9 @@ from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from states.definition import Kind
-from tatulasu import dates
 from tatulasu.web import i18n, words
 from tatulasu.wiring import App
+from workflow import dates
 from workflow.users import User
 
 HASH_SHOWN = 12

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from tatulasu import dates
 from tatulasu.web.i18n import N_
+from workflow import dates
 from workflow.privacy import mask_name
 from workflow.queries import HistoryRecord
 from workflow.schema import users

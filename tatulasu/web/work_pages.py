@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 
-from tatulasu import dates
 from tatulasu.api import disclosure
 from tatulasu.api.auth import Wired
 from tatulasu.web.case_pages import due_by
@@ -30,7 +29,7 @@ from tatulasu.web.errors import PageRoute
 from tatulasu.web.i18n import N_
 from tatulasu.web.session import Viewer
 from tatulasu.web.templating import render
-from workflow import queries, scopes, search
+from workflow import dates, queries, scopes, search
 from workflow.schema import cases
 from workflow.search import Found
 from workflow.users import User

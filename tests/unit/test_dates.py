@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from tatulasu import dates, render
+from tatulasu import render
 from tatulasu.web import i18n
+from workflow import dates
 
 ALMATY = ZoneInfo("Asia/Almaty")
 # The end of 07.12.2026 in Almaty (UTC+5): the next day's local midnight.

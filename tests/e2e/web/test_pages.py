@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from tatulasu import dates
 from tatulasu.web import params
 from tests.e2e.api.conftest import KARAGANDA
 from tests.e2e.web.conftest import SCRIPT_SUBJECT, Opened, Site
 from tests.tamper import drop_append_only_guard
-from workflow import queries, users
+from workflow import dates, queries, users
 from workflow.schema import access_log, audit_events
 from workflow.summary import summary
 

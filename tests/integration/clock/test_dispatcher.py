@@ -13,7 +13,10 @@ from tasks.sinks import SmsGatewaySink, SmtpSink
 from tasks.templates import Renderer
 from tests.conftest import Desk
 from tests.integration.clock.sinks import Deliveries
-from workflow.schema import outbox, users
+from workflow import dates
+from workflow.schema import outbox, timers, users
+from workflow.store import utc
+from workflow.timers import sweep
 
 POLICY = Policy(lease_seconds=60, max_attempts=3, backoff_base_seconds=10)
 
@@ -198,3 +201,29 @@ def test_sending_rows_are_counted_by_status(
         query = sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
         counts = {status: n for status, n in conn.execute(query)}
     assert counts == {"sent": 2, "failed": 1}
+
+
+def test_a_reminder_names_the_terms_last_day_as_the_pages_and_the_cli_do(
+    desk: Desk, smtp: tuple[int, Deliveries], sms: tuple[str, Deliveries]
+) -> None:
+    """One way of saying when a term ends: its last day, dd.mm.yyyy, not "00:00" after it."""
+    _add_official(desk, "coord-1", "coordinator", email="coord@example.kz", language="ru")
+    case_id = desk.refer().case_id
+    due = utc(desk.case(case_id).term_due_at)
+    mine = sa.and_(timers.c.case_id == case_id, timers.c.kind == "reminder")
+    with desk.store.reading() as conn:
+        first = conn.execute(
+            sa.select(timers.c.due_at).where(mine).order_by(timers.c.due_at)
+        ).scalar()
+    assert first is not None
+    _dispatcher(desk, smtp, sms).run_once()  # the referral's own notices
+    sent_before = set(smtp[1].delivered)
+    desk.clock.advance(utc(first) + timedelta(minutes=1) - desk.clock.now())
+    assert sweep(desk.engine).fired >= 1
+    _dispatcher(desk, smtp, sms).run_once()
+    reminders = [d for k, d in smtp[1].delivered.items() if k not in sent_before]
+    last_day = dates.day(dates.term_end(due, desk.engine.calendar.tz).last_day)
+    said = [d["subject"] for d in reminders if last_day in d["subject"]]
+    assert said, [d["subject"] for d in reminders]
+    assert all(" 00:00" not in d["subject"] for d in reminders)
+    assert dates.until(due, desk.engine.calendar.tz) == f"until {last_day} inclusive"
