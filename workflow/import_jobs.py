@@ -356,7 +356,12 @@ class _Runner:
             progress=self.progress,
             list_unopened=False,
             on_commit=None if self.job.partial else self.finish_in,
+            forget=self.forget_opened,
         )
+
+    def forget_opened(self) -> None:
+        """The file was rolled back: the rows reported opened were not."""
+        self._opened = io.StringIO()
 
     def emit(self, outcome: RowOutcome) -> None:
         out = self._opened if outcome.status == "imported" else self._rejected

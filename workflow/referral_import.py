@@ -111,8 +111,12 @@ def import_referrals(
 ) -> ImportReport:
     """Check every row, then open the good ones (all or nothing unless `partial`)."""
     outcomes: list[RowOutcome] = []
+
+    def forget() -> None:
+        outcomes[:] = [o for o in outcomes if o.status != "imported"]
+
     summary = run_import(
-        engine, data, referrer, outcomes.append, partial=partial, progress=progress
+        engine, data, referrer, outcomes.append, partial=partial, progress=progress, forget=forget
     )
     return ImportReport(
         rows=summary.rows,
@@ -136,6 +140,7 @@ def run_import(
     list_unopened: bool = True,
     on_commit: OnCommit | None = None,
     check_only: bool = False,
+    forget: Callable[[], None] | None = None,
 ) -> ImportSummary:
     """Check the file, then open it; each row's outcome goes to `emit` once.
 
@@ -144,7 +149,9 @@ def run_import(
     All or nothing, `on_commit` runs in the opening transaction once every row is opened
     (an import job records its verdict there, so the two commit together).
     `check_only` stops after the check (a preview): the bad rows are emitted, nothing is
-    opened, and `summary.rows - summary.rejected` rows would be.
+    opened, and `summary.rows - summary.rejected` rows would be. All or nothing, opened
+    rows are emitted batch by batch (not held to the end); `forget` is called when the
+    file is then rolled back, to drop the `imported` outcomes emitted so far.
     """
     defaults = frozenset(k for k in ("region", "centre") if getattr(referrer, k))
     table = stream(data, optional_with_default=defaults)
@@ -179,6 +186,9 @@ def run_import(
         refused = _open_all_or_none(engine, batches, record, summary, progress, on_commit)
         if refused is None:
             return summary
+        summary.imported = 0
+        if forget is not None:
+            forget()
         rejected.add(refused.line)
         record(refused)
     if list_unopened:  # nothing was opened: the good rows say so
@@ -266,20 +276,19 @@ def _open_all_or_none(
 
     Returns the refused row's outcome (nothing was opened), or None when all were.
     """
-    opened: list[RowOutcome] = []
     done = 0
     try:
         with engine.store.transaction() as conn:
             for batch in batches:
                 try:
-                    opened += _opened(engine, conn, batch)
+                    opened = _opened(engine, conn, batch)
                 except (InvalidInput, NotAllowed, Conflict) as exc:
                     raise _RolledBack(_refused(_culprit(batch, exc), exc, batch)) from exc
+                for outcome in opened:
+                    record(outcome)
                 done += len(batch)
                 if progress is not None:
                     progress("opening", done, summary.rows)
-            for outcome in opened:
-                record(outcome)
             if on_commit is not None:
                 on_commit(conn, summary)
     except _RolledBack as rolled_back:

@@ -208,3 +208,18 @@ def test_a_preview_checks_every_row_and_opens_nothing(desk: Desk) -> None:
     )
     assert (summary.rows, summary.rejected, summary.imported) == (30, 2, 0)
     assert [o.line for o in bad] == [6, 11] and _count(desk) == 0
+
+
+def test_a_file_rolled_back_in_its_third_batch_reports_no_row_as_opened(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opened rows are reported batch by batch; a late refusal takes them back."""
+    desk.refer_enforcement("EP-1100")  # a twin the check does not see (patched below)
+    monkeypatch.setattr(referral_import, "_refuse_open_twins", lambda conn, batch: batch)
+    job_id = _submit(desk, _file(1200))
+    import_jobs.run_due(desk.engine)
+    job = _job(desk, job_id)
+    assert (job.status, job.imported, job.rejected) == ("refused", 0, 1)
+    assert job.errors[0]["line"] == 1102 and job.errors[0]["field"] == "enforcement_proceeding"
+    assert [r["status"] for r in _report(desk, job_id)] == ["rejected"]
+    assert _count(desk) == 1
