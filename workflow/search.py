@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -80,7 +80,6 @@ _COLUMNS = (
     cases.c.enforcement_proceeding,
     cases.c.opened_at,
     cases.c.updated_at,
-    last_step_at(cases.c.id).label("last_step_at"),
     cases.c.closed_at,
     cases.c.term_name,
     cases.c.term_due_at,
@@ -91,12 +90,18 @@ _COLUMNS = (
 # row's own column is indexed-cheap, the last step is a subquery per row).
 Order = Literal["opened", "newest", "due", "changed"]
 ORDERS: tuple[Order, ...] = ("newest", "due", "changed", "opened")
-_ORDERS: dict[str, tuple[sa.ColumnElement[object], ...]] = {
-    "opened": (cases.c.id,),
-    "newest": (cases.c.id.desc(),),
-    "due": (cases.c.term_due_at.is_(None), cases.c.term_due_at, cases.c.id),
-    "changed": (cases.c.updated_at.desc(), cases.c.id.desc()),
-}
+
+
+def _order_by(c: Any, order: str) -> tuple[sa.ColumnElement[object], ...]:
+    """The sort of `order` on the columns `c` (the table's, or the page subquery's)."""
+    return {
+        "opened": (c.id,),
+        "newest": (c.id.desc(),),
+        "due": (c.term_due_at.is_(None), c.term_due_at, c.id),
+        "changed": (c.updated_at.desc(), c.id.desc()),
+    }[order]
+
+
 _EXACT = ("state", "region", "centre", "origin", "enforcement_proceeding")
 
 
@@ -139,8 +144,16 @@ def search(
         raise InvalidField("offset", "must not be negative")
     where = [scope, *conditions(filters)]
     total = conn.execute(sa.select(sa.func.count()).select_from(cases).where(*where))
+    # The page is chosen first and the last step read for its rows only: in one SELECT
+    # the subquery ran for every row of the scope that the sort saw (30,000 for a region).
+    page = (
+        sa.select(*_COLUMNS).where(*where).order_by(*_order_by(cases.c, order))
+        .limit(limit).offset(offset).subquery()
+    )  # fmt: skip
     rows = conn.execute(
-        sa.select(*_COLUMNS).where(*where).order_by(*_ORDERS[order]).limit(limit).offset(offset)
+        sa.select(page, last_step_at(page.c.id).label("last_step_at")).order_by(
+            *_order_by(page.c, order)
+        )
     )
     terminal = terminal_states()
     items = [

@@ -3,15 +3,15 @@ centres of a scope compared.
 
 The cohort is the report's (`workflow.summary.cohort`: cases opened in the period, the
 region and the centre). A month is the deployment's local month: PostgreSQL groups in
-SQL (`timezone(tz, …)`); SQLite, which knows no time zones, sends the instants and they
-are grouped here (it serves tests and single-centre trials, not the national load).
+SQL (`timezone(tz, …)`); SQLite, which knows no time zones, counts per UTC day and the
+days are given to their local months here (`_per_month_sqlite`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -81,8 +81,38 @@ def _per_month(
         month = sa.func.to_char(sa.func.timezone(tz.key, column), "YYYY-MM")
         rows = conn.execute(sa.select(month, sa.func.count()).where(*where).group_by(month))
         return {m: int(n) for m, n in rows}
-    moments = conn.execute(sa.select(column).where(*where)).scalars()
-    return dict(Counter(utc(m).astimezone(tz).strftime("%Y-%m") for m in moments))
+    return _per_month_sqlite(conn, column, where, tz)
+
+
+def _per_month_sqlite(
+    conn: Connection,
+    column: sa.ColumnElement[datetime],
+    where: list[sa.ColumnElement[bool]],
+    tz: ZoneInfo,
+) -> dict[str, int]:
+    """Counted per UTC day in SQL (SQLite stores UTC text), each day given to its local
+    month; the instants of the few days in which a local month begins are read one by one.
+
+    Reading every instant of a region's year (30,000 rows) took half a second a request.
+    """
+    day = sa.func.substr(column, 1, 10)  # "YYYY-MM-DD" of "YYYY-MM-DD HH:MM:SS.ffffff"
+    counts: Counter[str] = Counter()
+    split = []
+    for label, n in conn.execute(sa.select(day, sa.func.count()).where(*where).group_by(day)):
+        start = datetime.fromisoformat(label).replace(tzinfo=UTC)
+        first = _month(start, tz)
+        if first == _month(start + timedelta(days=1) - timedelta(microseconds=1), tz):
+            counts[first] += int(n)
+        else:
+            split.append(label)
+    if split:
+        moments = conn.execute(sa.select(column).where(*where, day.in_(split))).scalars()
+        counts.update(_month(utc(m), tz) for m in moments)
+    return dict(counts)
+
+
+def _month(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m")
 
 
 def _every_month(first: str, last: str) -> list[str]:
