@@ -2,8 +2,9 @@
 
 Read by whoever `import_jobs.may_read` lets read it (the bailiff who sent it, a
 supervisor of its region, an admin); anyone else is told there is no such import, as
-the API tells him. While the job runs the page reloads itself every few seconds
-(`<meta http-equiv="refresh">`: no script), so the bailiff watches it move.
+the API tells him. While the job runs the page offers a link to itself: it does not
+reload itself (a `<meta http-equiv="refresh">` moves the page under a reader who has not
+finished it, WCAG 2.2.1's failure F41, and axe-core refuses it), and there is no script.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from workflow.users import User
 
 router = APIRouter(route_class=PageRoute)
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-REFRESH_SECONDS = 3
 STATUSES = {
     "queued": N_("Waiting to start"),
     "checking": N_("Checking the rows"),
@@ -46,11 +46,10 @@ def readable(app: App, user: User, job_id: int) -> import_jobs.JobView:
 
 @router.get("/imports/{job_id}")
 def import_page(request: Request, user: Viewer, app: Wired, job_id: JobId) -> Response:
-    """Status, progress, counts, the first bad rows, the report; reloads while it runs."""
+    """Status, progress, counts, the first bad rows, the report."""
     job = readable(app, user, job_id)
     return render(
         request, "import.html", user, job=job, statuses=STATUSES,
-        refresh=None if job.finished else REFRESH_SECONDS,
         column=referral_file.column_title, reason=referral_file.reason,
     )  # fmt: skip
 
