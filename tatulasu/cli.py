@@ -103,7 +103,7 @@ def demo(
         render.console().print(f"  {account.role:<12} {account.id:<18} {account.password}")
     info(
         f"open the pages: tatulasu serve --database-url {database_url}, then"
-        " http://127.0.0.1:8000/web/login (supervisor, coordinator and admin have pages)"
+        " http://127.0.0.1:8000/web/login (every role but party has pages)"
     )
 
 

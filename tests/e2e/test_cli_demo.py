@@ -112,3 +112,29 @@ def test_the_demo_prints_one_person_per_role_who_can_sign_in(tmp_path: Path) -> 
                 assert passwords.verify(found[1], account["password"]).ok
     finally:
         engine.dispose()
+
+
+def test_the_demo_says_who_signs_in_with_which_password_and_how_to_open_the_pages(
+    tmp_path: Path,
+) -> None:
+    from workflow import passwords
+    from workflow.users import USER_ROLES
+
+    db = tmp_path / "demo.db"
+    url = f"sqlite:///{db}"
+    result = CliRunner().invoke(app, ["demo", "--cases", "5", "--database-url", url])
+    assert result.exit_code == 0, result.stderr
+    shown = re.findall(r"^  (\w+) +(\S+) +(\S+)$", result.stdout, flags=re.MULTILINE)
+    assert sorted(role for role, _, _ in shown) == sorted(USER_ROLES)  # one per role
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            for role, user, password in shown:
+                found = passwords.credentials(conn, user)
+                assert found is not None and found[0].role == role
+                assert passwords.verify(found[1], password).ok
+    finally:
+        engine.dispose()
+    said = "".join(result.stderr.split())  # the console wraps long lines, even a path
+    assert f"tatulasuserve--database-url{url},thenhttp://127.0.0.1:8000/web/login" in said
+    assert "everyrolebutpartyhaspages" in said
