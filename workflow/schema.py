@@ -18,6 +18,8 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         sa.Index("ix_cases_scope_state", "region", "centre", "state"),
+        # The sort by term end and the work queue of a centre (migration 0010).
+        sa.Index("ix_cases_scope_due", "region", "centre", "term_due_at"),
         sa.Index("ix_cases_enforcement", "enforcement_proceeding"),
         # One open case per enforcement proceeding, kept by the database itself: two
         # referrals of one proceeding racing each other cannot both commit (no locks).
