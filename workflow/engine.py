@@ -366,6 +366,8 @@ class Engine(Decider):
         values, planned = self.changes(row, decision, payload, cmd.actor, cmd.role, now)
         if "mediator" in values:
             standing.check_mediator(conn, "payload.mediator", values["mediator"], row, cmd.role)
+        if "bailiff" in values:
+            standing.check_bailiff(conn, "payload.bailiff", values["bailiff"], row)
         seq = row.version + 1
         payload_json = canonical_json(payload)
         record = new_record(

@@ -112,7 +112,8 @@ def candidates(conn: Connection, role: str, case: CaseView, assigner: str) -> tu
     """The registered, active people of `role` who may be given the case.
 
     A mediator of the case's centre (of its region when a court assigns him), a bailiff
-    or a court of its region: what `workflow.standing.check_mediator` accepts.
+    or a court of its region: what `workflow.standing` accepts (`check_mediator`,
+    `check_bailiff`).
     """
     query = sa.select(users.c.id, users.c.name).where(
         users.c.role == role, users.c.active, users.c.region == case.region

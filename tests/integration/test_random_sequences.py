@@ -125,8 +125,9 @@ class CaseLifecycle(RuleBasedStateMachine):
     @initialize(kind=st.sampled_from(sorted(OPENINGS)))
     def open_case(self, kind: str) -> None:
         spec = OPENINGS[kind]
-        with self.store.transaction() as conn:  # the mediator the drawn payloads name
+        with self.store.transaction() as conn:  # the mediator and bailiff the payloads name
             users.create(conn, User("med-2", "M", "mediator", "VKO", "Centre"), START)
+            users.create(conn, User("bailiff-2", "B", "bailiff", "VKO", None), START)
         opened = self.engine.open_case(
             OpenCase(event=kind, actor="opener", region="VKO", centre="Centre", **spec)
         )
