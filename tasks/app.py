@@ -30,7 +30,7 @@ from celery.signals import worker_process_init
 
 from tasks.dispatch import Dispatcher
 from tasks.heads_export import HeadsExport, export_signed_heads
-from workflow import import_jobs
+from workflow import counters, import_jobs
 from workflow.engine import Engine
 from workflow.errors import StoreError
 from workflow.timers import sweep
@@ -92,7 +92,14 @@ class Runtime:
 
 
 def run_sweep(engine: Engine, batch: int, budget_seconds: float) -> int:
-    """Fire due timers in batches until none is due or the time budget is spent."""
+    """Fire due timers in batches until none is due or the time budget is spent.
+
+    First the running totals of `/metrics` take in what changed since the last sweep
+    (PostgreSQL; `workflow.counters.fold`), so that a scrape never reads a long backlog.
+    """
+    if not engine.store.is_sqlite:  # SQLite's triggers add to the totals directly
+        with engine.store.transaction() as conn:
+            counters.fold(conn)
     fired, deadline = 0, time.monotonic() + budget_seconds
     while True:
         result = sweep(engine, limit=batch)

@@ -320,6 +320,32 @@ class UploadPreview(SQLModel, table=True):
     summary: str = Field(sa_type=sa.Text)
 
 
+class MetricCount(SQLModel, table=True):
+    """A running total the database keeps for `/metrics` (`workflow/counters.py`).
+
+    Written by triggers (migration 0011), never by the application: cases by state,
+    history records by event, outbox messages by status, terms missed.
+    """
+
+    __tablename__ = "metric_counts"
+
+    metric: str = Field(primary_key=True, max_length=20)
+    label: str = Field(primary_key=True, max_length=40)
+    n: int = Field(sa_type=sa.BigInteger)
+
+
+class MetricDelta(SQLModel, table=True):
+    """A change to a running total not yet added to it (PostgreSQL: no row every writer
+    must lock); `workflow.counters.fold` moves them into `metric_counts`."""
+
+    __tablename__ = "metric_deltas"
+
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=20)
+    label: str = Field(max_length=40)
+    n: int = Field(sa_type=sa.BigInteger)
+
+
 metadata = SQLModel.metadata
 cases = Case.__table__  # type: ignore[attr-defined]
 parties = Party.__table__  # type: ignore[attr-defined]
@@ -333,6 +359,8 @@ import_jobs = ImportJob.__table__  # type: ignore[attr-defined]
 web_sessions = WebSession.__table__  # type: ignore[attr-defined]
 sign_in_failures = SignInFailure.__table__  # type: ignore[attr-defined]
 upload_previews = UploadPreview.__table__  # type: ignore[attr-defined]
+metric_counts = MetricCount.__table__  # type: ignore[attr-defined]
+metric_deltas = MetricDelta.__table__  # type: ignore[attr-defined]
 
 # Append-only tables: triggers refuse UPDATE and DELETE (migration 0005), and the
 # application's database role gets no such rights on them (`tatulasu db grant-app-role`).

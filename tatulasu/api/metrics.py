@@ -1,8 +1,11 @@
-"""Prometheus metrics: counted in the database when scraped, timed per request.
+"""Prometheus metrics: the database's running totals when scraped, timed per request.
 
-The figures about cases (events by type, terms missed, the outbox backlog) are read from
-the database at each scrape, not counted in the process: several API processes, the
-workers and the sweep all change them, and only the database sees every change. Messages
+The figures about cases (events by type, cases by state, terms missed, the outbox by
+status) are running totals the database keeps by triggers (`workflow.counters`), not
+counted in the process: several API processes, the workers and the sweep all change
+them, and only the database sees every change. A scrape reads those totals and counts
+only what is open (timers not fired, messages waiting): never the history, the outbox
+or the cases, which grow for years. Messages
 waiting because their channel has no sink configured are counted by channel, against
 the sinks this deployment's settings configure. Request
 latency is the process's own and is a histogram labelled by route template (never by
@@ -21,9 +24,9 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tasks.reach import OFFICIAL_CHANNELS, waiting_counts
-from workflow import summary
+from workflow import counters
 from workflow.clock import Clock
-from workflow.schema import audit_events, cases, outbox, timers
+from workflow.schema import timers
 from workflow.store import Store
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -67,17 +70,15 @@ class StoreCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         events, by_state, backlog = self._families()
         with self.store.reading() as conn:
-            for event, n in conn.execute(_grouped(audit_events.c.event)):
-                events.add_metric([str(event)], int(n))
-            for state, n in conn.execute(_grouped(cases.c.state)):
-                by_state.add_metric([str(state)], int(n))
-            for status, n in conn.execute(_grouped(outbox.c.status)):
-                backlog.add_metric([str(status)], int(n))
+            kept = counters.totals(conn)
+            for family, metric in ((events, "events"), (by_state, "cases"), (backlog, "outbox")):
+                for label, n in sorted(kept.get(metric, {}).items()):
+                    family.add_metric([label], n)
             waiting = self._waiting()
             counted = waiting_counts(conn, self.channels)
             for channel in sorted(set(OFFICIAL_CHANNELS) | set(counted)):
                 waiting.add_metric([channel], counted[channel])
-            missed = summary.summary(conn).terms_missed
+            missed = kept.get("terms_missed", {}).get("", 0)
             open_timers = conn.execute(
                 sa.select(sa.func.count()).select_from(timers).where(timers.c.fired_at.is_(None))
             ).scalar_one()
@@ -99,10 +100,6 @@ class StoreCollector(Collector):
             "Timers past due and not fired: above zero for long, the clock (beat/sweep) is stalled",
             value=overdue,
         )
-
-
-def _grouped(column: sa.ColumnElement[str]) -> sa.Select[str, int]:
-    return sa.select(column, sa.func.count()).group_by(column)
 
 
 def registry_for(

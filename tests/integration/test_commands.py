@@ -86,9 +86,7 @@ def test_reassigning_a_mediator_needs_a_reassignment_reason_and_a_current_mediat
 def test_the_chamber_reassigns_the_bailiff_with_a_reason(desk: Any) -> None:
     case_id = desk.refer_enforcement().case_id
     bailiff = desk.register("bailiff-9", role="bailiff", centre=None)
-    done = desk.fire(
-        case_id, "reassign_bailiff", "chamber", bailiff=bailiff, reason="breach_found"
-    )
+    done = desk.fire(case_id, "reassign_bailiff", "chamber", bailiff=bailiff, reason="breach_found")
     assert done.to_state == "enforcement_reconciliation"
     assert desk.case(case_id).bailiff == "bailiff-9"
     assert {m.recipient for m in desk.outbox(case_id) if m.seq == done.seq} >= {"bailiff:bailiff-9"}
