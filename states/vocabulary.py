@@ -47,7 +47,8 @@ EFFECTS: frozenset[str] = frozenset(
     }
 )
 
-# "receipts": a list of delivery receipts ({key, channel, status, reference}).
+# "receipts": a list of delivery receipts ({key, channel, status, reference}, and
+# {retried_by, retried_at} for a notice an admin sent again).
 FIELD_TYPES: frozenset[str] = frozenset({"text", "date", "procedure", "reason", "receipts"})
 
 PROCEDURES: frozenset[str] = frozenset(

@@ -12,7 +12,10 @@ the outbox rows; notifications to officials keep their receipt on the outbox row
 A temporary failure is retried with exponential backoff; after `max_attempts` the message
 is marked failed with its reason, visible to an operator, and nothing else waits for it.
 Each notice thus enters its case's history once, when its fate is known: a retry leaves
-no trace there.
+no trace there. An admin may send a failed message again (`workflow/failed_notices.py`):
+it gets a fresh round of attempts, and the receipt of its new fate says who retried it
+and when, so the history reads "failed", then "delivered after a retry", and nothing in
+between.
 
 A message whose channel has no sink waits, unclaimed and uncounted (`tasks/reach.py`); a
 notice about a term of a case closed since is voided, not sent (`tasks/moot.py`).
@@ -42,9 +45,11 @@ from tasks.reach import claimable_channels, reach
 from tasks.sinks import Outgoing, Receipt, Sink
 from tasks.templates import PACKAGE_TEMPLATES, Renderer
 from workflow import dates
+from workflow.audit import format_instant
 from workflow.commands import FireEvent
 from workflow.engine import Engine
 from workflow.errors import NotAllowed
+from workflow.failed_notices import attempts_since_retry, last_retry
 from workflow.schema import outbox
 
 log = logging.getLogger(__name__)
@@ -170,7 +175,8 @@ class Dispatcher:
         except PermanentDeliveryError as exc:
             return _Outcome(row, "failed", str(exc))
         except TemporaryDeliveryError as exc:
-            status = "failed" if row.attempts >= self.policy.max_attempts else "retry"
+            used = attempts_since_retry(row.attempts, row.context)
+            status = "failed" if used >= self.policy.max_attempts else "retry"
             return _Outcome(row, status, str(exc))
         return _Outcome(row, "sent", "; ".join(r.reference for r in receipts))
 
@@ -280,14 +286,7 @@ class Dispatcher:
             else:
                 result.failed += 1
                 result.errors.append(f"{outcome.row.key}: {outcome.detail}")
-            receipts.append(
-                {
-                    "key": outcome.row.key,
-                    "channel": outcome.row.channel,
-                    "status": "delivered" if outcome.status == "sent" else "failed",
-                    "reference": outcome.detail[:500],
-                }
-            )
+            receipts.append(_receipt(outcome))
         return receipts
 
     def _mark(self, conn: Connection, outcome: _Outcome, now: datetime) -> bool:
@@ -297,8 +296,8 @@ class Dispatcher:
         )
         if outcome.status == "sent":
             values: dict[str, Any] = {"status": "sent", "sent_at": now, "receipt": outcome.detail}
-        elif outcome.status == "failed":
-            values = {"status": "failed", "last_error": outcome.detail}
+        elif outcome.status == "failed":  # never due again: the instant says when it failed
+            values = {"status": "failed", "last_error": outcome.detail, "next_attempt_at": now}
         elif outcome.status == "wait":  # not an attempt: the count goes back
             values = {
                 "status": "pending",
@@ -328,3 +327,19 @@ class Dispatcher:
             )
         except NotAllowed as exc:  # a lifecycle version without delivery receipts
             log.warning("case %s: delivery receipts not recorded: %s", case.id, exc)
+
+
+def _receipt(outcome: _Outcome) -> dict[str, str]:
+    """A notice's fate for the history; after an admin's retry, who asked and when."""
+    row = outcome.row
+    receipt = {
+        "key": row.key,
+        "channel": row.channel,
+        "status": "delivered" if outcome.status == "sent" else "failed",
+        "reference": outcome.detail[:500],
+    }
+    retried = last_retry(row.context)
+    if retried is not None:
+        receipt["retried_by"] = retried.by
+        receipt["retried_at"] = format_instant(retried.at)
+    return receipt

@@ -21,7 +21,8 @@
     │   ├── ConcurrentUpdate           lost the race between load and update
     │   ├── IdempotencyKeyReused       same key, different command
     │   ├── DuplicateCase              an open case exists for the same proceeding
-    │   └── ReportNotReady             an import job's report, asked before it finished
+    │   ├── ReportNotReady             an import job's report, asked before it finished
+    │   └── NotRetryable               a notification that has not failed, asked to retry
     ├── NotFound                       no such case -> 404
     └── Unavailable                    a part the server needs failed (not the client's) -> 503
         ├── StoreError                 the database failed
@@ -61,6 +62,7 @@ __all__ = [
     "MissingDependency",
     "NotAllowed",
     "NotFound",
+    "NotRetryable",
     "PartyRoleNotAllowed",
     "PublicKeyMissing",
     "ReportNotReady",
@@ -249,6 +251,16 @@ class ReportNotReady(Conflict):
         self.job_id = job_id
         self.status = status
         super().__init__(f"import {job_id} is {status}: its report is ready when it ends")
+
+
+class NotRetryable(Conflict):
+    """Only a notification that failed for good is sent again."""
+
+    def __init__(self, notice_id: int, status: str, reason: str) -> None:
+        self.field = "id"
+        self.notice_id = notice_id
+        self.current = status  # the notification's status now
+        super().__init__(f"notification {notice_id} {reason}: only a failed one is retried")
 
 
 class NotFound(TatulasuError):

@@ -240,16 +240,23 @@ def _check_field(
 
 
 _RECEIPT_KEYS = frozenset({"key", "channel", "status", "reference"})
+# The fate of a notice an admin sent again names the retry (workflow/failed_notices.py).
+_RETRY_KEYS = frozenset({"retried_by", "retried_at"})
+_RECEIPT_SHAPES = (_RECEIPT_KEYS, _RECEIPT_KEYS | _RETRY_KEYS)
 
 
 def _check_receipts(field: str, value: object) -> list[dict[str, str]]:
-    """Delivery receipts: a non-empty list of {key, channel, status, reference} texts."""
+    """Delivery receipts: a non-empty list of {key, channel, status, reference} texts,
+    with {retried_by, retried_at} after a retry."""
     if not isinstance(value, list) or not value:
         raise InvalidField(field, "must be a non-empty list of receipts")
     receipts = []
     for i, item in enumerate(value):
-        if not isinstance(item, dict) or set(item) != _RECEIPT_KEYS:
-            raise InvalidField(f"{field}[{i}]", f"must have exactly {sorted(_RECEIPT_KEYS)}")
+        if not isinstance(item, dict) or set(item) not in _RECEIPT_SHAPES:
+            raise InvalidField(
+                f"{field}[{i}]",
+                f"must have exactly {sorted(_RECEIPT_KEYS)}, and {sorted(_RETRY_KEYS)} if retried",
+            )
         if not all(isinstance(v, str) and len(v) <= MAX_TEXT for v in item.values()):
             raise InvalidField(f"{field}[{i}]", f"values must be texts of at most {MAX_TEXT}")
         receipts.append({k: str(v) for k, v in item.items()})

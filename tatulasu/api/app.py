@@ -10,7 +10,17 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from tatulasu import web
-from tatulasu.api import audit, cases, events, health, metrics, problems, referrals, reports
+from tatulasu.api import (
+    audit,
+    cases,
+    events,
+    health,
+    metrics,
+    notifications,
+    problems,
+    referrals,
+    reports,
+)
 from tatulasu.api.connections import RecycleConnections
 from tatulasu.api.headers import SecurityHeaders
 from tatulasu.api.limits import Limits
@@ -56,7 +66,7 @@ def create_app(app: App) -> FastAPI:
     api.add_middleware(SecurityHeaders)  # outermost but for the 500 handler (problems.py)
     problems.install(api)
     web_errors.install(api)  # a 404 under /web is a page, not a problem document
-    for module in (cases, events, referrals, audit, reports, health):
+    for module in (cases, events, referrals, audit, reports, notifications, health):
         api.include_router(module.router)
     api.include_router(web.router)
     api.mount(web.STATIC, web.static_files(), name="web-static")

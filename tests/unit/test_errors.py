@@ -27,6 +27,7 @@ INTENDED = {
     "IdempotencyKeyReused",
     "DuplicateCase",
     "ReportNotReady",
+    "NotRetryable",
     "NotFound",
     "StoreError",
     "StoreUnavailable",
