@@ -1,24 +1,49 @@
 """Business calendar: when a term in calendar or working days runs out.
 
-Working days skip Saturdays, Sundays and Kazakhstan's public holidays as the `holidays`
-package knows them (country KZ, with the government's yearly transfers). Decrees
-published after the package's release are added as overrides: extra days off and extra
-working days. A term of N days ends at the end of the N-th day (midnight, local time of
-the centre); every instant is stored in UTC.
+Working days skip Saturdays, Sundays and Kazakhstan's public holidays as the pinned
+`holidays` package knows them (country KZ, with the transfers it has), corrected by the
+reviewed file `calendar_kz.toml` (`workflow.calendar_data`: the days the package lacks
+or gets wrong, each with its act), and last by a deployment's own overrides (settings:
+extra days off and extra working days, for a decree not yet in the file). A term of N
+days ends at the end of the N-th day (midnight, local time of the centre); every instant
+is stored in UTC.
+
+Neither the package nor the file is read until a day is first asked about: a command
+that only reads cases starts without them.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from workflow import calendar_data
 
 if TYPE_CHECKING:
     from holidays import HolidayBase
 
 DEFAULT_TZ = "Asia/Almaty"
+LOCAL_OVERRIDE = "local override (settings)"
+WEEKEND = "weekend"
+WORKING_WEEK = "working week"
+
+
+@dataclass(frozen=True)
+class DayVerdict:
+    """Whether a day is a working day, what it is, and who says so.
+
+    `source` is the `holidays` package and its version, the act of the calendar file,
+    `LOCAL_OVERRIDE`, or for an ordinary day `WEEKEND` / `WORKING_WEEK`.
+    """
+
+    day: date
+    working: bool
+    what: str
+    source: str
 
 
 class BusinessCalendar:
@@ -27,10 +52,13 @@ class BusinessCalendar:
         tz: str = DEFAULT_TZ,
         extra_days_off: Iterable[date] = (),
         extra_working_days: Iterable[date] = (),
+        decrees: calendar_data.CalendarData | None = None,
     ) -> None:
+        """`decrees`: the checked calendar file; by default the one shipped, read lazily."""
         self.tz = ZoneInfo(tz)
         self._days_off = frozenset(extra_days_off)
         self._working = frozenset(extra_working_days)
+        self._given_decrees = decrees
         self.is_working_day = functools.lru_cache(maxsize=8192)(self._is_working_day)
 
     @functools.cached_property
@@ -38,14 +66,48 @@ class BusinessCalendar:
         """Kazakhstan's holidays, loaded on the first working-day count (a read needs none)."""
         import holidays
 
-        return holidays.country_holidays("KZ")
+        return holidays.country_holidays("KZ", language="en_US")
+
+    @functools.cached_property
+    def package(self) -> str:
+        """The `holidays` package and version the days come from, e.g. "holidays 0.109"."""
+        from importlib.metadata import version
+
+        return f"holidays {version('holidays')}"
+
+    @functools.cached_property
+    def decrees(self) -> calendar_data.CalendarData:
+        given = self._given_decrees
+        return given if given is not None else calendar_data.shipped()
 
     def _is_working_day(self, day: date) -> bool:
+        return self.explain(day).working
+
+    def explain(self, day: date) -> DayVerdict:
+        """The day's verdict: the local overrides first, then the file, then `holidays`."""
         if day in self._working:
-            return True
+            return DayVerdict(day, True, "working day", LOCAL_OVERRIDE)
         if day in self._days_off:
-            return False
-        return bool(self._holidays.is_working_day(day))
+            return DayVerdict(day, False, "day off", LOCAL_OVERRIDE)
+        decreed = self.decrees.working_day(day)
+        if decreed is not None:
+            return DayVerdict(day, True, decreed.reason, decreed.act)
+        decreed = self.decrees.day_off(day)
+        if decreed is not None:
+            return DayVerdict(day, False, decreed.reason, decreed.act)
+        return self._package_verdict(day)
+
+    def _package_verdict(self, day: date) -> DayVerdict:
+        working = bool(self._holidays.is_working_day(day))
+        name = self._holidays.get(day)
+        weekend = day.weekday() >= 5
+        if name is not None and not working:
+            return DayVerdict(day, False, str(name), self.package)
+        if weekend and working:
+            return DayVerdict(day, True, "working day (transferred)", self.package)
+        if weekend:
+            return DayVerdict(day, False, f"{day:%A}", WEEKEND)
+        return DayVerdict(day, working, "", WORKING_WEEK)
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()

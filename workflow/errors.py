@@ -2,6 +2,7 @@
 
     TatulasuError                      (states.errors)
     ├── InvalidDefinition              a lifecycle file is broken (raised on load)
+    │   └── InvalidCalendar            the calendar's data file is broken (raised on load)
     ├── InvalidInput                   a command's content is wrong  -> 422
     │   ├── InvalidField               one field, named, with the reason
     │   │   ├── InvalidIdentifier      an IIN/BIN fails its format or check digit
@@ -54,6 +55,7 @@ __all__ = [
     "HeadsUnsigned",
     "HistoryIsAppendOnly",
     "IdempotencyKeyReused",
+    "InvalidCalendar",
     "InvalidDefinition",
     "InvalidField",
     "InvalidIdentifier",
@@ -76,6 +78,10 @@ __all__ = [
     "Unavailable",
     "UnknownEvent",
 ]
+
+
+class InvalidCalendar(InvalidDefinition):
+    """The business calendar's data file is broken: a definition error, raised on load."""
 
 
 class InvalidInput(TatulasuError):

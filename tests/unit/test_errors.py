@@ -12,6 +12,7 @@ from states.errors import InvalidDefinition, TatulasuError
 INTENDED = {
     "TatulasuError",
     "InvalidDefinition",
+    "InvalidCalendar",
     "InvalidInput",
     "InvalidField",
     "InvalidIdentifier",
@@ -96,6 +97,7 @@ def test_the_root_is_shared_with_the_definition_errors() -> None:
         ("HeadsUnsigned", "HeadsRefused"),
         ("SignatureMismatch", "HeadsRefused"),
         ("PublicKeyMissing", "HeadsRefused"),
+        ("InvalidCalendar", "InvalidDefinition"),
     ],
 )
 def test_errors_can_be_caught_by_category(cls: str, category: str) -> None:
