@@ -22,6 +22,7 @@ from rich.markup import escape
 import states
 from tatulasu import (
     access_commands,
+    calendar_command,
     clock_commands,
     db_commands,
     import_command,
@@ -526,4 +527,5 @@ clock_commands.register(app)
 user_commands.register(app)
 import_command.register(app)
 db_commands.register(app)
+calendar_command.register(app)
 access_commands.register(audit_app)
