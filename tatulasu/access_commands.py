@@ -42,7 +42,7 @@ def reason_for(unmasked: bool, reason: str | None) -> str | None:
 
 def record(wired: App, reason: str, actor: str | None, action: str, case_id: int) -> None:
     """Append the CLI's unmasked read of a case (and the case's region) to the access log."""
-    who = (actor or "").strip() or _login()
+    who = (actor or "").strip() or login_name()
     if len(who) > 80:
         raise InvalidField("--actor", "is longer than 80 characters")
     entry = access_log.Access(
@@ -54,7 +54,8 @@ def record(wired: App, reason: str, actor: str | None, action: str, case_id: int
         access_log.record(conn, replace(entry, region=region), wired.engine.clock.now())
 
 
-def _login() -> str:
+def login_name() -> str:
+    """Who runs the command: his login name, or "unknown"."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name in the environment or the passwd file

@@ -19,8 +19,9 @@ from tatulasu.exits import reports_errors
 from tatulasu.options import DatabaseUrl, Json, info, opened
 from tatulasu.settings import Settings
 from tatulasu.wiring import celery_app, dispatcher_for, sink_channels
+from workflow import failed_notices
 from workflow.audit import format_instant
-from workflow.errors import InvalidField, NotFound
+from workflow.errors import InvalidField
 from workflow.privacy import mask_contact
 from workflow.schema import outbox
 
@@ -134,16 +135,12 @@ def outbox_retry(
     message_id: Annotated[int, typer.Argument(help="The failed message's id.")],
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Send a failed message again, with a fresh count of attempts."""
+    """Send a failed message again, with a fresh round of attempts (as an admin's retry)."""
+    from tatulasu.access_commands import login_name
+
     with opened(database_url) as wired, wired.store.transaction() as conn:
         now = wired.engine.clock.now()
-        done = conn.execute(
-            outbox.update()
-            .where(outbox.c.id == message_id, outbox.c.status == "failed")
-            .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
-        )
-        if done.rowcount != 1:
-            raise NotFound("failed message", message_id)
+        failed_notices.retry(conn, [message_id], f"cli:{login_name()}", now)
     info(f"message {message_id} will be sent again")
 
 

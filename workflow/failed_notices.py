@@ -71,7 +71,8 @@ class FailedNotice:
     region: str
     event: str
     recipient_kind: str  # party, coordinator, mediator, court, bailiff, supervisor
-    recipient: str  # a party's position and masked name; an official's id, centre or region
+    position: str | None  # a party's: claimant, respondent, debtor, creditor
+    recipient: str  # a party's masked name; an official's id, centre or region
     channel: str  # email, sms; "user" for officials (chosen at send time)
     address: str | None  # masked; officials' are looked up at send time
     attempts: int
@@ -145,10 +146,11 @@ def _parties(conn: Connection, case_ids: Iterable[int]) -> dict[int, Any]:
 def _notice(row: Any, people: dict[int, Any]) -> FailedNotice:
     kind, _, ident = row.recipient.partition(":")
     names = [p.name for p in people.values() if p.case_id == row.case_id]
-    shown, address = ident, None
+    shown, position, address = ident, None, None
     if kind == "party":
         party = people.get(int(ident)) if ident.isdigit() else None
-        shown = f"{party.role} {mask_name(party.name)}" if party is not None else ""
+        shown = mask_name(party.name) if party is not None else ""
+        position = party.role if party is not None else None
         address = mask_contact(row.address)
     return FailedNotice(
         id=row.id,
@@ -156,6 +158,7 @@ def _notice(row: Any, people: dict[int, Any]) -> FailedNotice:
         region=row.region,
         event=row.event,
         recipient_kind=kind,
+        position=position,
         recipient=shown,
         channel=row.channel,
         address=address,

@@ -38,7 +38,8 @@ class NoticeOut(Model):
     region: str
     event: str
     recipient_kind: str = Field(examples=["party", "coordinator"])
-    recipient: str = Field(description="A party's position and masked name; an official's id.")
+    position: str | None = Field(description="A party's: claimant, respondent, debtor…")
+    recipient: str = Field(description="A party's masked name; an official's id.")
     channel: str = Field(description="email, sms; `user` for officials (chosen at send time).")
     address: str | None = Field(description="Masked.")
     attempts: int

@@ -111,10 +111,10 @@ def test_parties_are_shown_masked_and_the_sinks_error_is_scrubbed(desk: Desk) ->
 
     by_channel = {n.channel: n for n in parties_only(listed(desk, SUP_VKO))}
     email, sms = by_channel["email"], by_channel["sms"]
-    assert (email.recipient_kind, email.recipient) == ("party", "claimant A. S.")
+    assert (email.recipient_kind, email.position, email.recipient) == ("party", "claimant", "A. S.")
     assert email.address == "a******@example.kz" and email.event == "refer"
     assert "aigerim@example.kz" not in email.last_error and "[e-mail]" in email.last_error
-    assert sms.recipient == "respondent A. LLP" and sms.address == "+7701*****67"
+    assert (sms.position, sms.recipient, sms.address) == ("respondent", "A. LLP", "+7701*****67")
     assert "+77011234567" not in sms.last_error
     assert {n.attempts for n in (email, sms)} == {1} and email.retried is None
     assert email.failed_at == desk.clock.now() and email.case_id == case_id
