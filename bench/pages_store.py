@@ -157,9 +157,18 @@ def clone(store: Store, copies: int) -> int:
                 case["enforcement_proceeding"] += f"/{k}"
         with store.transaction() as conn:
             for table in TABLES:
-                sql, rows = _driver_rows(store, table, batch[table.name])
-                conn.exec_driver_sql(sql, rows)
+                _insert(conn, store, table, batch[table.name])
     return copies * len(tpl["audit_events"])
+
+
+def _insert(conn: Connection, store: Store, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """The rows inserted; SQLite's driver takes positional rows prepared once (fast), while
+    psycopg's pyformat placeholders need mappings, which SQLAlchemy's executemany sends."""
+    if store.engine.dialect.name == "sqlite":
+        sql, prepared = _driver_rows(store, table, rows)
+        conn.exec_driver_sql(sql, prepared)
+    else:
+        conn.execute(table.insert(), rows)
 
 
 def make_year(engine: Engine, clock: SimulatedClock, n: int, seed: int) -> Stored:
