@@ -29,9 +29,10 @@ from workflow.schema import cases
 from workflow.store import utc
 from workflow.tallies import COUNTS
 
-# The terminal state that counts as reconciled. Every other terminal state is an outcome
-# without a reconciliation (a judgment, a return to the bailiff, a withdrawal, a decline).
-RECONCILED = "settled"
+# The terminal states that count as reconciled (the state of kind "reconciled" in each
+# lifecycle version). Every other terminal state is an outcome without a reconciliation
+# (a judgment, a return to the bailiff, a withdrawal, a decline).
+RECONCILED = states.states_of_kind("reconciled")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def summary(
     outcomes = {s: n for s, n in sorted(by_state.items()) if s in terminal}
     closed = sum(outcomes.values())
     total = sum(by_state.values())
-    reconciled = outcomes.get(RECONCILED, 0)
+    reconciled = sum(outcomes.get(state, 0) for state in RECONCILED)
     return Summary(
         cases=total,
         open=total - closed,
@@ -173,8 +174,41 @@ def _days_to_agreement(conn: Connection, scope: list[sa.ColumnElement[bool]]) ->
         ).one()  # fmt: skip
         median, p90 = found or (None, None)
         return Durations(count=int(count), median=_round(median), p90=_round(p90))
-    ordered = sorted(float(d) for d in conn.execute(sa.select(days).where(*agreed)).scalars())
-    return _durations(ordered)
+    return _ranked_durations(conn, agreed)
+
+
+def _ranked_durations(conn: Connection, agreed: list[sa.ColumnElement[bool]]) -> Durations:
+    """SQLite: the median and 90th percentile from the two ranks each needs, not every day.
+
+    Sending a region's year of day counts (19,000 rows) to sort them here cost about as
+    much as all the report's SQL; SQLite ranks them (`row_number()`) and sends four.
+    """
+    count = int(conn.execute(sa.select(sa.func.count()).where(*agreed)).scalar_one())
+    if not count:
+        return _durations([])
+    wanted = {rank for q in (0.5, 0.9) for rank in _ranks(count, q)}
+    rank = (sa.func.row_number().over(order_by=cases.c.agreement_days) - 1).label("rank")
+    ranked = sa.select(rank, cases.c.agreement_days.label("days")).where(*agreed).subquery()
+    found = conn.execute(sa.select(ranked.c.rank, ranked.c.days).where(ranked.c.rank.in_(wanted)))
+    at = {int(r): float(d) for r, d in found}
+    return Durations(
+        count=count,
+        median=_round(_between(at, count, 0.5)),
+        p90=_round(_between(at, count, 0.9)),
+    )
+
+
+def _ranks(count: int, q: float) -> tuple[int, int]:
+    """The two ranks (from 0) `percentile` interpolates between for `q` of `count`."""
+    position = (count - 1) * q
+    return math.floor(position), math.ceil(position)
+
+
+def _between(at: dict[int, float], count: int, q: float) -> float:
+    """`percentile` over the values at the ranks `_ranks` named (the same arithmetic)."""
+    low, high = _ranks(count, q)
+    position = (count - 1) * q
+    return at[low] + (at[high] - at[low]) * (position - low)
 
 
 def _durations(days: Sequence[float]) -> Durations:
