@@ -24,7 +24,9 @@ __all__ = [
     "TatulasuError",
     "Term",
     "current",
+    "events_of_kind",
     "get",
+    "states_of_kind",
     "versions",
 ]
 
@@ -63,3 +65,16 @@ def get(version: int) -> Lifecycle:
 def current() -> Lifecycle:
     """The definition new cases are opened with: the highest version."""
     return _all()[max(_all())]
+
+
+@functools.cache
+def events_of_kind(kind: str) -> tuple[str, ...]:
+    """The events of `kind` in every version: for queries over cases of all versions."""
+    return tuple(sorted({e for lc in _all().values() for e in lc.events_of_kind(kind)}))
+
+
+@functools.cache
+def states_of_kind(kind: str) -> tuple[str, ...]:
+    """The states of `kind` in every version: for queries over cases of all versions."""
+    found = (lc.state_of_kind(kind) for lc in _all().values())
+    return tuple(sorted({s for s in found if s is not None}))

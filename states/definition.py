@@ -63,6 +63,8 @@ class Term:
     starts_from: str | None = None
     extension: Extension | None = None
     titles: Titles = field(default_factory=dict)
+    # The event its reminders fire: the lifecycle's event of kind "reminder".
+    reminder_event: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,27 @@ class StateSpec:
     terminal: bool = False
     term: Term | None = None
     titles: Titles = field(default_factory=dict)
+    kind: str | None = None  # what the reports and pages know it as (vocabulary.STATE_KINDS)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What an opening event says of the case it opens (`opens` in the file).
+
+    `origin` is who opened it, by the role that fired the event ("*": whatever the role);
+    `procedure` the conciliation procedure it follows unless the referral names one;
+    `parties` the party roles the referral must name; `proceeding`, whether it must name
+    the enforcement proceeding it comes from.
+    """
+
+    origin: Mapping[str, str]
+    procedure: str
+    parties: tuple[str, ...] = ()
+    proceeding: bool = False
+
+    def origin_for(self, role: str) -> str:
+        """Who opened a case `role` opens ("" for a role that may not open it)."""
+        return self.origin.get(role, self.origin.get(ALL_OPEN, ""))
 
 
 @dataclass(frozen=True)
@@ -107,6 +130,8 @@ class EventSpec:
     # When a party fires it, what he must be on the case (empty: any party of the case).
     parties: frozenset[str] = frozenset()
     titles: Titles = field(default_factory=dict)
+    kind: str | None = None  # what the code knows it as (vocabulary.EVENT_KINDS)
+    opens: Opening | None = None  # set on, and only on, the events that open a case
 
     def sources(self) -> frozenset[str]:
         return self._sources
@@ -163,6 +188,50 @@ class Lifecycle:
     def _opening_events(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.events.values() if self.initial in e.sources())
 
+    def event_of_kind(self, kind: str) -> str:
+        """The one event of `kind` (vocabulary.SINGLE_EVENT_KINDS), checked at load."""
+        return self._kinds[kind][0]
+
+    def events_of_kind(self, kind: str) -> tuple[str, ...]:
+        return self._kinds.get(kind, ())
+
+    @cached_property
+    def _kinds(self) -> Mapping[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for event in self.events.values():
+            if event.kind is not None:
+                found[event.kind] = (*found.get(event.kind, ()), event.name)
+        return found
+
+    def state_of_kind(self, kind: str) -> str | None:
+        """The state of `kind` (vocabulary.STATE_KINDS), if this lifecycle has one."""
+        return next((s.name for s in self.states.values() if s.kind == kind), None)
+
+    def opening_event_for(self, role: str) -> str | None:
+        """The event by which `role` opens a case (at most one per role, checked at load)."""
+        return next((n for n in self._opening_events if role in self.events[n].roles), None)
+
+    @cached_property
+    def tally_columns(self) -> Mapping[str, str]:
+        """Event -> the case column that counts it (by the events' kinds)."""
+        return {
+            e.name: column
+            for e in self.events.values()
+            if e.kind is not None and (column := vocabulary.EVENT_KINDS[e.kind]) is not None
+        }
+
+    @cached_property
+    def expiry_moves(self) -> frozenset[str]:
+        """Events a term's expiry fires that move the case (not its escalations)."""
+        escalations = set(self.events_of_kind("escalation"))
+        return frozenset(
+            step.event
+            for spec in self.states.values()
+            if spec.term is not None
+            for step in spec.term.on_expiry
+            if step.event not in escalations
+        )
+
     def events_from(self, state: str) -> list[str]:
         return [name for name in self.events if (state, name) in self.table]
 
@@ -196,6 +265,7 @@ def parse(raw: Mapping[str, Any], source: str = "<memory>") -> Lifecycle:
     """Turn the parsed TOML into a `Lifecycle`, rejecting anything inconsistent."""
     p = _Parser(source)
     lifecycle = p.lifecycle(raw)
+    _check_kinds(lifecycle)
     _check_graph(lifecycle)
     _check_titles(lifecycle)
     build_machine(lifecycle)
@@ -219,7 +289,12 @@ class _Parser:
         initial = str(raw.get("initial", ""))
         if initial not in raw_states:
             raise self.fail("initial", f"{initial!r} is not a declared state")
-        states = {name: self.state(name, spec) for name, spec in raw_states.items()}
+        reminder = next(  # exactly one, `_check_kinds` makes sure
+            (str(n) for n, e in dict(raw.get("events") or {}).items()
+             if isinstance(e, dict) and e.get("kind") == "reminder"),
+            "",
+        )  # fmt: skip
+        states = {name: self.state(name, spec, reminder) for name, spec in raw_states.items()}
         reasons = {
             name: frozenset(self.words(f"reasons.{name}", codes))
             for name, codes in dict(raw.get("reasons", {})).items()
@@ -308,18 +383,25 @@ class _Parser:
             raise self.fail(where, "must be a list of words")
         return list(value)
 
-    def state(self, name: str, spec: Mapping[str, Any]) -> StateSpec:
+    def state(self, name: str, spec: Mapping[str, Any], reminder: str) -> StateSpec:
         where = f"state {name!r}"
         terminal = bool(spec.get("terminal", False))
-        term = self.term(where, spec["term"]) if "term" in spec else None
+        term = self.term(where, spec["term"], reminder) if "term" in spec else None
         if terminal and term is not None:
             raise self.fail(where, "a terminal state cannot have a term")
         titles = self.titles(where, spec.get("title"))
+        kind = spec.get("kind")
+        self.known(where, "kind", (kind,) if kind else (), frozenset(vocabulary.STATE_KINDS))
         return StateSpec(
-            name=name, title=titles.get("en", name), terminal=terminal, term=term, titles=titles
+            name=name,
+            title=titles.get("en", name),
+            terminal=terminal,
+            term=term,
+            titles=titles,
+            kind=kind,
         )
 
-    def term(self, where: str, spec: Mapping[str, Any]) -> Term:
+    def term(self, where: str, spec: Mapping[str, Any], reminder: str) -> Term:
         where = f"{where} term"
         days = spec.get("days")
         if not isinstance(days, int) or days < 1:
@@ -355,6 +437,7 @@ class _Parser:
             starts_from=spec.get("starts_from"),
             extension=extension,
             titles=self.titles(where, spec.get("title")),
+            reminder_event=reminder,
         )
 
     def expiry(self, where: str, spec: Mapping[str, Any]) -> Expiry:
@@ -412,6 +495,9 @@ class _Parser:
         payload = self.fields(where, spec.get("payload", {}))
         optional = self.fields(where, spec.get("optional", {}))
         titles = self.titles(where, spec.get("title"))
+        kind = spec.get("kind")
+        self.known(where, "kind", (kind,) if kind else (), frozenset(vocabulary.EVENT_KINDS))
+        opens = self.opening(where, spec["opens"], roles) if "opens" in spec else None
         return EventSpec(
             name=name,
             title=titles.get("en", name),
@@ -425,6 +511,35 @@ class _Parser:
             while_suspended=bool(spec.get("while_suspended", False)),
             parties=parties,
             titles=titles,
+            kind=kind,
+            opens=opens,
+        )
+
+    def opening(self, where: str, spec: Any, roles: frozenset[str]) -> Opening:
+        """`opens = { origin = …, procedure = …, parties = […], proceeding = … }`."""
+        where = f"{where} opens"
+        if not isinstance(spec, dict):
+            raise self.fail(where, "must be a table: origin, procedure, parties, proceeding")
+        unknown = sorted(set(spec) - {"origin", "procedure", "parties", "proceeding"})
+        if unknown:
+            raise self.fail(where, f"unknown keys {unknown}")
+        raw = spec.get("origin")
+        origin = {ALL_OPEN: raw} if isinstance(raw, str) else raw
+        if not isinstance(origin, dict) or not origin:
+            raise self.fail(where, "origin must be an origin, or a table of origins by role")
+        self.known(where, "origins", tuple(str(o) for o in origin.values()), vocabulary.ORIGINS)
+        if ALL_OPEN not in origin and set(origin) != roles:
+            raise self.fail(where, f"origin must name each of the roles {sorted(roles)}")
+        procedure = spec.get("procedure")
+        if procedure not in vocabulary.PROCEDURES:
+            raise self.fail(where, f"procedure must be one of {sorted(vocabulary.PROCEDURES)}")
+        parties = tuple(self.words(f"{where} parties", spec.get("parties", [])))
+        self.known(where, "party roles", parties, vocabulary.PARTY_ROLES)
+        return Opening(
+            {str(k): str(v) for k, v in origin.items()},
+            str(procedure),
+            parties,
+            bool(spec.get("proceeding", False)),
         )
 
     def route(
@@ -500,7 +615,7 @@ def _check_graph(lc: Lifecycle) -> None:
             ("expiry", step.event, dict(step.payload) or _TERM_INFO) for step in spec.term.on_expiry
         ]
         if spec.term.reminders:
-            steps.append(("reminder", REMINDER_EVENT, _TERM_INFO))
+            steps.append(("reminder", spec.term.reminder_event, _TERM_INFO))
         for kind, event_name, payload in steps:
             where = f"state {name!r} term"
             event = lc.events.get(event_name)
@@ -513,6 +628,38 @@ def _check_graph(lc: Lifecycle) -> None:
             problem = _payload_problem(lc, event, payload)
             if problem:
                 raise fail(where, f"{kind} event {event_name!r}: {problem}")
+
+
+def _check_kinds(lc: Lifecycle) -> None:
+    """The code finds the events and states it needs by kind: each must be there once,
+    and each event that opens a case says what it opens."""
+
+    def fail(where: str, reason: str) -> InvalidDefinition:
+        return InvalidDefinition(lc.source, where, reason)
+
+    for kind in sorted(vocabulary.SINGLE_EVENT_KINDS):
+        named = lc.events_of_kind(kind)
+        if len(named) != 1:
+            found = f"{len(named)}: {', '.join(named)}" if named else "none"
+            raise fail("events", f"exactly one event must be of kind {kind!r} (found {found})")
+    for kind in sorted(vocabulary.STATE_KINDS):
+        kinded = [s.name for s in lc.states.values() if s.kind == kind]
+        if len(kinded) > 1:
+            raise fail("states", f"at most one state may be of kind {kind!r}: {kinded}")
+    openers: dict[str, str] = {}
+    for event in lc.events.values():
+        opening = lc.initial in event.sources()
+        if opening and event.opens is None:
+            raise fail(f"event {event.name!r}", "opens a case: say what it opens (opens = …)")
+        if not opening and event.opens is not None:
+            raise fail(f"event {event.name!r}", f"has opens but does not leave {lc.initial!r}")
+        for role in sorted(event.roles if opening else ()):
+            if role in openers:
+                raise fail(
+                    f"event {event.name!r}",
+                    f"role {role!r} already opens cases by {openers[role]!r}: one event per role",
+                )
+            openers[role] = event.name
 
 
 _WHERE_TITLES: dict[Kind, str] = {
@@ -554,7 +701,6 @@ def _check_titles(lc: Lifecycle) -> None:
                 )
 
 
-REMINDER_EVENT = "remind"
 # What a timer without a payload of its own sends: the term and when it runs out.
 _TERM_INFO = {"term": "", "due_at": ""}
 

@@ -69,5 +69,33 @@ RECIPIENTS: frozenset[str] = frozenset(
 
 DAY_COUNTS: frozenset[str] = frozenset({"calendar", "working"})
 
+# What the code needs to know of an event, declared by its `kind` in the file (the code
+# never names an event): the tally column an event of the kind counts on the case, if any.
+EVENT_KINDS: dict[str, str | None] = {
+    "consultation": "consultations",  # the report counts them
+    "session": "sessions",
+    "reminder": "reminders",  # the clock fires it before a term runs out
+    "escalation": "escalations",  # the clock fires it when a term has run out
+    "agreement_signed": None,  # the parties signed: the report's first agreement and its days
+    "delivery_receipt": None,  # the dispatcher records the notices' fates with it
+}
+# Kinds the engine fires or reads by kind: a lifecycle has exactly one event of each.
+SINGLE_EVENT_KINDS: frozenset[str] = frozenset(
+    {"reminder", "escalation", "agreement_signed", "delivery_receipt"}
+)
+
+# What the reports and pages need to know of a state, declared by its `kind`; at most
+# one state of a lifecycle has each.
+STATE_KINDS: frozenset[str] = frozenset(
+    {
+        "reconciled",  # the share reconciled counts it ("107 of 134")
+        "returned",  # back to the bailiff: first in the bailiff's list of his referrals
+        "awaiting_approval",  # the court's work queue
+    }
+)
+
+# Who opened a case (an opening event's `opens.origin`); the guards read it.
+ORIGINS: frozenset[str] = frozenset({"party", "centre", "court", "bailiff"})
+
 # The languages a lifecycle's words for people (guard explanations) are written in.
 LANGUAGES: tuple[str, ...] = ("en", "ru", "kk")

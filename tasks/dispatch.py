@@ -318,7 +318,7 @@ class Dispatcher:
                 conn,
                 FireEvent(
                     case_id=case.id,
-                    event="record_delivery",
+                    event=states.get(case.definition_version).event_of_kind("delivery_receipt"),
                     actor="system",
                     role="system",
                     payload={"deliveries": receipts},

@@ -17,7 +17,6 @@ import functools
 import sqlalchemy as sa
 
 import states
-from states.definition import REMINDER_EVENT
 from workflow.schema import cases, outbox
 
 VOID = "void"
@@ -30,7 +29,7 @@ def term_notice_events() -> frozenset[str]:
     found = set()
     for version in states.versions():
         lc = states.get(version)
-        fired = {REMINDER_EVENT} | {
+        fired = {*lc.events_of_kind("reminder")} | {
             step.event
             for spec in lc.states.values()
             if spec.term is not None

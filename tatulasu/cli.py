@@ -55,7 +55,12 @@ audit_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 
-OPENING_ROLE = {"refer": "coordinator", "court_refer": "court", "refer_enforcement": "bailiff"}
+
+def _opening_role(event: str) -> str:
+    """The role `refer` acts in when --role is not given: the official who fires `event`."""
+    spec = states.current().events.get(event)
+    officials = sorted(spec.roles - {"party"}) if spec is not None else []
+    return officials[0] if officials else "party"
 
 
 def _term_note(due: str | None, tz: ZoneInfo) -> str:
@@ -121,7 +126,10 @@ def refer(
         list[str] | None,
         typer.Option(help="role:name:IIN[:email or phone[:lang]] (repeat for each party)."),
     ] = None,
-    event: Annotated[str, typer.Option(help="refer, court_refer or refer_enforcement.")] = "refer",
+    event: Annotated[
+        str | None,
+        typer.Option(help="The opening event (default: the one the role opens cases by)."),
+    ] = None,
     role: Annotated[
         str | None, typer.Option(help="Role of the actor (default: by the event).")
     ] = None,
@@ -140,10 +148,12 @@ def refer(
     json_out: Json = False,
 ) -> None:
     """Open a case: a party, a court or a bailiff refers a dispute."""
+    role = role or (_opening_role(event) if event else "coordinator")
+    event = event or states.current().opening_event_for(role) or ""
     command = OpenCase(
         event=event,
         actor=actor,
-        role=role or OPENING_ROLE.get(event, "coordinator"),
+        role=role,
         region=region,
         centre=centre,
         parties=tuple(parse_party(text, i) for i, text in enumerate(party or [])),

@@ -18,13 +18,15 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+import states
 from workflow import scopes
 from workflow.schema import audit_events, cases
 from workflow.store import utc
 from workflow.summary import terminal_states
 from workflow.users import User
 
-RETURNED = "returned_to_bailiff"
+# The state in which a case comes back to the bailiff (kind "returned_to_bailiff").
+RETURNED = states.states_of_kind("returned")
 Status = Literal["all", "open", "closed"]
 STATUSES: tuple[Status, ...] = ("all", "open", "closed")
 _EXPORT_BATCH = 1000
@@ -46,6 +48,11 @@ class Referral:
     def closed(self) -> bool:
         return self.closed_at is not None
 
+    @property
+    def returned(self) -> bool:
+        """It came back to the bailiff: reconciliation failed, enforcement resumes."""
+        return self.state in RETURNED
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -64,7 +71,7 @@ def condition(user: User, status: Status = "all") -> sa.ColumnElement[bool]:
 
 
 def _query(where: sa.ColumnElement[bool]) -> sa.Select[tuple[object, ...]]:
-    returned_first = sa.case((cases.c.state == RETURNED, 0), else_=1)
+    returned_first = sa.case((cases.c.state.in_(RETURNED), 0), else_=1)
     return (
         sa.select(
             cases.c.id,

@@ -41,7 +41,7 @@ from workflow.errors import (
     StaleVersion,
     StoreError,
 )
-from workflow.opening import check_opening, origin_of
+from workflow.opening import check_opening, opens, origin_of
 from workflow.outbox import write_outbox
 from workflow.rules import Decision, Facts, Rules, facts_of, validate_payload
 from workflow.schema import audit_events, cases, idempotency_keys, timers
@@ -140,7 +140,7 @@ class Decider:
         """The case columns an admitted event changes (tallies too), and its new timers."""
         lc = self.rules(row.definition_version).lifecycle
         values, planned = self._changes(row, lc, decision, payload, now)
-        values.update(tally(row, decision.event.name, actor, role, now))
+        values.update(tally(lc, row, decision.event.name, actor, role, now))
         return values, planned
 
     def decide_opening(self, lc: Lifecycle, event: str, role: str, origin: str) -> Decision:
@@ -421,8 +421,8 @@ class Engine(Decider):
             raise InvalidField(
                 "event", f"{cmd.event!r} does not open a case; use {', '.join(lc.opening_events())}"
             )
-        decision = self.decide_opening(lc, cmd.event, cmd.role, origin_of(cmd))
-        check_opening(cmd)
+        decision = self.decide_opening(lc, cmd.event, cmd.role, origin_of(lc, cmd))
+        check_opening(cmd, opens(lc, cmd))
         return decision
 
     def _open(

@@ -8,6 +8,8 @@ enforcement proceeding may have only one open case.
 
 from __future__ import annotations
 
+from states import Lifecycle
+from states.definition import Opening
 from states.vocabulary import PARTY_ROLES, PROCEDURES
 from workflow import identifiers, names
 from workflow.commands import LANGUAGES, OpenCase, PartyInput
@@ -16,8 +18,8 @@ from workflow.errors import InvalidField
 from workflow.regions import REGIONS
 
 
-def check_opening(cmd: OpenCase) -> None:
-    """Refuse, naming the field, a referral whose content is wrong."""
+def check_opening(cmd: OpenCase, opens: Opening) -> None:
+    """Refuse, naming the field, a referral whose content is wrong for what it `opens`."""
     if cmd.region not in REGIONS:
         raise InvalidField("region", f"{cmd.region!r} is not one of {', '.join(REGIONS)}")
     require_text("centre", cmd.centre, 80)
@@ -42,26 +44,23 @@ def check_opening(cmd: OpenCase) -> None:
         if party.iin_bin in seen:
             raise InvalidField(f"parties[{i}].iin_bin", f"{party.iin_bin} appears twice")
         seen.add(party.iin_bin)
-    if cmd.event == "refer_enforcement":
+    if opens.proceeding:
         require_text("enforcement_proceeding", cmd.enforcement_proceeding or "", 40)
-        roles = {p.role for p in cmd.parties}
-        if not {"debtor", "creditor"} <= roles:
-            raise InvalidField("parties", "an enforcement referral needs a debtor and a creditor")
+    if not set(opens.parties) <= {p.role for p in cmd.parties}:
+        needed = " and a ".join(opens.parties)
+        raise InvalidField("parties", f"a referral by {cmd.event} needs a {needed}")
 
 
-def origin_of(cmd: OpenCase) -> str:
-    if cmd.event == "refer_enforcement":
-        return "bailiff"
-    if cmd.event == "court_refer":
-        return "court"
-    return "party" if cmd.role == "party" else "centre"
+def opens(lc: Lifecycle, cmd: OpenCase) -> Opening:
+    """What the opening event of `cmd` opens (the caller checked it is one)."""
+    found = lc.events[cmd.event].opens
+    assert found is not None  # every event leaving the initial state has one (at load)
+    return found
 
 
-def default_procedure(event: str) -> str:
-    return {
-        "refer_enforcement": "enforcement_reconciliation",
-        "court_refer": "court_conciliation",
-    }.get(event, "mediation_professional")
+def origin_of(lc: Lifecycle, cmd: OpenCase) -> str:
+    """Who opened the case: by the opening event and the role that fired it."""
+    return opens(lc, cmd).origin_for(cmd.role)
 
 
 def require_text(field: str, value: str, limit: int) -> None:

@@ -27,7 +27,7 @@ from workflow import identifiers
 from workflow.audit import GENESIS, canonical_json, new_record
 from workflow.commands import OpenCase
 from workflow.errors import DuplicateCase
-from workflow.opening import default_procedure, is_open_twin, origin_of
+from workflow.opening import is_open_twin, opens, origin_of
 from workflow.outbox import official_addresses, outbox_rows, party_addresses
 from workflow.rules import Decision
 from workflow.schema import audit_events, cases, outbox, parties, timers
@@ -71,10 +71,10 @@ def prepare(
     now: datetime,
 ) -> Opening:
     """The rows of an opened case; `values` and `planned` are the decider's `opening`."""
-    origin = origin_of(cmd)
+    origin = origin_of(lc, cmd)
     fields = {
         "origin": origin,
-        "procedure": cmd.procedure or default_procedure(cmd.event),
+        "procedure": cmd.procedure or opens(lc, cmd).procedure,
         "region": cmd.region,
         "centre": cmd.centre.strip(),
         "language": cmd.language,

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+import states
 from workflow.engine import Engine
 from workflow.errors import NotFound
 from workflow.privacy import mask_contact, mask_iin, mask_name, mask_payload, scrub_text
@@ -158,8 +159,9 @@ class HistoryRecord:
 
 
 _INSTANTS = ("opened_at", "updated_at", "closed_at", "term_due_at", "suspended_at", "agreed_at")
-# The history's receipts of notices: recorded, but not a step the case took.
-RECEIPTS = "record_delivery"
+# The history's receipts of notices (events of kind "delivery_receipt" in any version):
+# recorded, but not a step the case took.
+RECEIPTS = states.events_of_kind("delivery_receipt")
 
 
 def last_step_at(case_id: sa.ColumnElement[int]) -> sa.ScalarSelect[datetime]:
@@ -172,7 +174,7 @@ def last_step_at(case_id: sa.ColumnElement[int]) -> sa.ScalarSelect[datetime]:
     """
     return (
         sa.select(audit_events.c.at)
-        .where(audit_events.c.case_id == case_id, audit_events.c.event != RECEIPTS)
+        .where(audit_events.c.case_id == case_id, audit_events.c.event.not_in(RECEIPTS))
         .order_by(audit_events.c.seq.desc())
         .limit(1)
         .scalar_subquery()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+import states
 from workflow import identifiers, names
 from workflow.commands import LANGUAGES, OpenCase, PartyInput
 from workflow.contacts import EMAIL, PHONE, tidy_phone
@@ -24,7 +25,6 @@ from workflow.regions import REGIONS
 from workflow.scopes import Refusal
 from workflow.users import User
 
-ENFORCEMENT_EVENT = "refer_enforcement"
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
@@ -129,7 +129,7 @@ def _command(row: Row, referrer: Referrer, today: date, errors: list[RowError]) 
     if debtor.iin_bin and debtor.iin_bin == creditor.iin_bin:
         fault("creditor_iin_bin", "is the debtor's IIN/BIN")
     return OpenCase(
-        event=ENFORCEMENT_EVENT,
+        event=states.current().opening_event_for("bailiff") or "",
         actor=referrer.actor,
         role="bailiff",
         region=region,

@@ -13,8 +13,6 @@ migration that added the columns filled them with it, and the tests compare the 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,39 +20,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 import states
-from workflow.schema import audit_events
+from states import Lifecycle
+from states.vocabulary import EVENT_KINDS
+from workflow.schema import audit_events, cases
 from workflow.store import utc
 
 SYSTEM = "system"
-AGREEMENT_EVENT = "reach_agreement"
-ESCALATION_EVENT = "escalate"
-
-# event -> the case column that counts it
-COUNTED: Mapping[str, str] = {
-    "record_consultation": "consultations",
-    "record_session": "sessions",
-    "remind": "reminders",
-    ESCALATION_EVENT: "escalations",
-}
-# The counting columns of a case (besides agreed_at and agreement_days).
-COUNTS = (*COUNTED.values(), "terms_missed")
+# The counting columns of a case (besides agreed_at and agreement_days); which event
+# each counts is the lifecycle's to say, by the event's kind (`Lifecycle.tally_columns`).
+COUNTS = (*(column for column in EVENT_KINDS.values() if column), "terms_missed")
 
 
-@functools.cache
-def expiry_moves() -> frozenset[str]:
-    """Events a term's expiry fires that move the case (fail, no_consent in version 1)."""
-    return frozenset(
-        step.event
-        for version in states.versions()
-        for spec in states.get(version).states.values()
-        if spec.term is not None
-        for step in spec.term.on_expiry
-        if step.event != ESCALATION_EVENT
-    )
-
-
-def tally(row: Any, event: str, actor: str, role: str, now: datetime) -> dict[str, Any]:
-    """The case columns that change when `event` is applied to the case `row`.
+def tally(
+    lc: Lifecycle, row: Any, event: str, actor: str, role: str, now: datetime
+) -> dict[str, Any]:
+    """The case columns that change when `event` of `lc` is applied to the case `row`.
 
     A term that runs out counts once as missed: when the system fires the move its
     expiry asks for, or at its first escalation (a term may escalate twice, first to the
@@ -62,16 +42,16 @@ def tally(row: Any, event: str, actor: str, role: str, now: datetime) -> dict[st
     which `escalated_due_at` remembers).
     """
     values: dict[str, Any] = {}
-    column = COUNTED.get(event)
+    column = lc.tally_columns.get(event)
     if column is not None:
         values[column] = getattr(row, column) + 1
-    if event == AGREEMENT_EVENT and row.agreed_at is None:
+    if event in lc.events_of_kind("agreement_signed") and row.agreed_at is None:
         values["agreed_at"] = now
         values["agreement_days"] = days_between(row.opened_at, now)
     if actor == SYSTEM and role == SYSTEM:
-        if event in expiry_moves():
+        if event in lc.expiry_moves:
             values["terms_missed"] = row.terms_missed + 1
-        elif event == ESCALATION_EVENT and row.term_due_at != row.escalated_due_at:
+        elif event in lc.events_of_kind("escalation") and row.term_due_at != row.escalated_due_at:
             values["terms_missed"] = row.terms_missed + 1
             values["escalated_due_at"] = row.term_due_at
     return values
@@ -84,6 +64,10 @@ def days_between(start: datetime, end: datetime) -> float:
 
 def recount(conn: Connection, case_id: int) -> dict[str, Any]:
     """The same figures as the maintained columns, computed from the case's history."""
+    version = conn.execute(
+        sa.select(cases.c.definition_version).where(cases.c.id == case_id)
+    ).scalar_one()
+    lc = states.get(version)
     history = conn.execute(
         sa.select(
             audit_events.c.event, audit_events.c.actor, audit_events.c.role,
@@ -95,15 +79,15 @@ def recount(conn: Connection, case_id: int) -> dict[str, Any]:
     figures: dict[str, Any] = {**dict.fromkeys(COUNTS, 0), "agreed_at": None}
     escalated: set[str] = set()
     for event, actor, role, at, payload in history:
-        column = COUNTED.get(event)
+        column = lc.tally_columns.get(event)
         if column is not None:
             figures[column] += 1
-        if event == AGREEMENT_EVENT and figures["agreed_at"] is None:
+        if event in lc.events_of_kind("agreement_signed") and figures["agreed_at"] is None:
             figures["agreed_at"] = at
         if actor == SYSTEM and role == SYSTEM:
-            if event in expiry_moves():
+            if event in lc.expiry_moves:
                 figures["terms_missed"] += 1
-            elif event == ESCALATION_EVENT and payload not in escalated:
+            elif event in lc.events_of_kind("escalation") and payload not in escalated:
                 escalated.add(payload)
                 figures["terms_missed"] += 1
     return figures

@@ -92,7 +92,7 @@ def _every_timer(term: Term, due: datetime, cal: BusinessCalendar) -> list[Plann
         day = cal.add_days(last, -days_before, term.counted_in)
         # In UTC like every stored instant: SQLite keeps the wall time and drops the offset.
         at = datetime.combine(day, REMINDER_HOUR, cal.tz).astimezone(UTC)
-        timers.append(PlannedTimer("reminder", term.name, "remind", info, remind, at))
+        timers.append(PlannedTimer("reminder", term.name, term.reminder_event, info, remind, at))
     for step in term.on_expiry:
         at = (
             due

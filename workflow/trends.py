@@ -60,7 +60,7 @@ def by_centre(conn: Connection, cohort: list[sa.ColumnElement[bool]]) -> list[Ce
     """Each centre of the cohort with its cases, closed and reconciled; the busiest first."""
     terminal = sorted(terminal_states())
     closed = sa.func.sum(sa.case((cases.c.state.in_(terminal), 1), else_=0))
-    reconciled = sa.func.sum(sa.case((cases.c.state == RECONCILED, 1), else_=0))
+    reconciled = sa.func.sum(sa.case((cases.c.state.in_(RECONCILED), 1), else_=0))
     rows = conn.execute(
         sa.select(cases.c.centre, cases.c.region, sa.func.count(), closed, reconciled)
         .where(*cohort)

@@ -7,6 +7,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Response
 
+import states
 from tatulasu.api import disclosure
 from tatulasu.api.auth import CurrentUser, Wired, require_case, require_writer
 from tatulasu.api.problems import Forbidden, responses
@@ -19,7 +20,6 @@ from workflow.schema import cases
 
 router = APIRouter(tags=["cases"])
 
-OPENING_EVENT = {"bailiff": "refer_enforcement", "court": "court_refer"}
 PROPOSE_ONLY = (
     "a referral does not assign a mediator: name one in `proposed_mediator`;"
     " the centre's coordinator (or the court) assigns a registered mediator"
@@ -57,7 +57,9 @@ def refer(
         raise Forbidden(refused.reason)
     if refused is not None:
         raise InvalidField(refused.field, refused.reason)
-    event = body.event or OPENING_EVENT.get(user.role, "refer")
+    event = body.event or states.current().opening_event_for(user.role)
+    if event is None:
+        raise Forbidden(f"the role {user.role!r} may not open a case")
     command = OpenCase(
         event=event,
         actor=user.id,

@@ -72,9 +72,11 @@ class PartyIn(Input):
 
 
 class ReferralIn(Input):
-    """A new case. `event` defaults by role: bailiff → refer_enforcement, court → court_refer."""
+    """A new case. `event` (one of the lifecycle's opening events) defaults to the one by
+    which the caller's role opens a case (lifecycle v1: refer_enforcement for a bailiff,
+    court_refer for a court, refer for the others)."""
 
-    event: Literal["refer", "court_refer", "refer_enforcement"] | None = None
+    event: str | None = Field(default=None, min_length=1, max_length=40, examples=["refer"])
     region: str = Field(min_length=1, max_length=40, examples=["VKO"])
     centre: str = Field(min_length=1, max_length=80)
     parties: list[PartyIn] = Field(min_length=1, max_length=20)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 
+import states
 from tatulasu.api import disclosure
 from tatulasu.api.auth import Wired
 from tatulasu.web.case_pages import due_by
@@ -37,8 +38,8 @@ from workflow.users import User
 router = APIRouter(route_class=PageRoute)
 SHOWN = 200  # per section; the case list pages through the rest
 WEEK = 7
-# The stage at which an agreement waits for the court (its "approval" term runs).
-AWAITING_APPROVAL = "agreement"
+# The stage at which an agreement waits for the court (its state of kind "awaiting_approval").
+AWAITING_APPROVAL = states.states_of_kind("awaiting_approval")
 GROUPS = {
     "overdue": N_("Overdue"),
     "today": N_("Due today"),
@@ -76,7 +77,7 @@ def sections_of(user: User, now: datetime) -> list[tuple[str, str, sa.ColumnElem
     if user.role == "mediator":
         return [("mine", N_("Cases you mediate"), cases.c.mediator == user.id)]
     if user.role == "court":
-        awaiting = cases.c.state == AWAITING_APPROVAL
+        awaiting = cases.c.state.in_(AWAITING_APPROVAL)
         return [
             ("approval", N_("Agreements awaiting the court's approval"), awaiting),
             ("others", N_("Other open cases of your region"), sa.not_(awaiting)),
