@@ -2,9 +2,13 @@
 
 The import job runs in a process of its own (as a worker would) while this test plays
 another client: it reads a case and refers a dispute through the API every moment, and
-each answer must come within a second. One bad row: nothing is stored. No bad row: all
-200,000 cases open in one transaction without exhausting the server's lock table (the
-default `max_locks_per_transaction`), and the job's memory stays bounded.
+is answered while the import runs, no session of the database ever waiting for a lock
+(sampled from `pg_stat_activity`: a request the import blocked would wait there until
+its commit). No time limit is asserted: how long an answer takes on a loaded machine is
+the benchmark's to measure (`bench/imports.py`), not a test's. One bad row: nothing is
+stored. No bad row: all 200,000 cases open in one transaction without exhausting the
+server's lock table (the default `max_locks_per_transaction`), and the job's memory
+stays bounded.
 """
 
 from __future__ import annotations
@@ -58,23 +62,32 @@ def big_file(bad_line: int | None = None) -> bytes:
 
 
 class Other:
-    """Another client of the same API, asking every 0.2 s while the import runs."""
+    """Another client of the same API, asking every 0.2 s while the import runs, and a
+    watcher of the database's sessions that notes every one found waiting for a lock."""
 
-    def __init__(self, client: TestClient, token: str, case_id: int) -> None:
-        self.client, self.case_id = client, case_id
+    def __init__(self, client: TestClient, token: str, case_id: int, store: Store) -> None:
+        self.client, self.case_id, self.store = client, case_id, store
         self.auth = {"Authorization": f"Bearer {token}"}
-        self.latencies: list[float] = []
+        self.latencies: list[float] = []  # printed, never asserted
+        self.answered_during = 0  # answers that came while the import still ran
         self.failures: list[str] = []
+        self.lock_waits: list[str] = []
+        self.samples = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, daemon=True),
+            threading.Thread(target=self._watch, daemon=True),
+        ]
 
     def __enter__(self) -> Other:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        self._thread.join(30)
+        for thread in self._threads:
+            thread.join(30)
 
     def _run(self) -> None:
         n = 0
@@ -85,9 +98,22 @@ class Other:
             body = enforcement_referral(f"OTHER-{n}")
             wrote = self.client.post("/cases", json=body, headers=self.auth)
             self.latencies.append(time.perf_counter() - started)
+            self.answered_during += not self._stop.is_set()
             for answer in (read, wrote):
                 if answer.status_code >= 300:
                     self.failures.append(f"{answer.status_code} {answer.text[:200]}")
+
+    def _watch(self) -> None:
+        waiting = sa.text(
+            "SELECT pid, left(query, 120) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        with self.store.engine.connect() as conn:
+            while not self._stop.wait(0.05):
+                self.samples += 1
+                found = conn.execute(waiting).all()
+                conn.rollback()  # a fresh snapshot of the activity each time
+                self.lock_waits += [f"{pid}: {query}" for pid, query in found]
 
 
 @pytest.fixture
@@ -137,9 +163,9 @@ def count(store: Store, table: sa.Table, where: sa.ColumnElement[bool] | None = 
 
 def check_the_other_client(other: Other) -> None:
     assert other.failures == []
-    assert len(other.latencies) >= 5, "the import ended before the other client could ask"
-    slowest = max(other.latencies)
-    assert slowest < 1.0, f"another client waited {slowest:.2f} s during the import"
+    assert other.answered_during >= 5, "the other client was not answered while the import ran"
+    assert other.samples >= 20 and other.lock_waits == []
+    print(f"\nthe other client's slowest answer: {max(other.latencies):.2f} s (not a limit)")
 
 
 def check_memory(result: dict[str, object]) -> None:
@@ -153,7 +179,7 @@ def test_one_bad_row_in_200000_stores_nothing(
     client, token, case_id = setting
     job_id = queue(pg_store, big_file(bad_line=ROWS + 1))  # the very last row
     before = count(pg_store, cases)
-    with Other(client, token, case_id) as other:
+    with Other(client, token, case_id, pg_store) as other:
         result = run_job_elsewhere(pg_store)
     assert (result["job"], result["status"]) == (job_id, "refused")
     assert (result["rows"], result["imported"], result["rejected"]) == (ROWS, 0, 1)
@@ -175,7 +201,7 @@ def test_200000_rows_open_in_one_transaction_without_exhausting_locks(
     with pg_store.reading() as conn:
         locks = conn.exec_driver_sql("SHOW max_locks_per_transaction").scalar_one()
     job_id = queue(pg_store, big_file())
-    with Other(client, token, case_id) as other:
+    with Other(client, token, case_id, pg_store) as other:
         result = run_job_elsewhere(pg_store)
     assert (result["job"], result["status"]) == (job_id, "done"), result
     assert (result["rows"], result["imported"], result["rejected"]) == (ROWS, ROWS, 0)
