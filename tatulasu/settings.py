@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     smtp_sender: str = "tatulasu@localhost"
     sms_gateway_url: str | None = None
     sms_gateway_token: str | None = None
+    # The secret the SMS gateway signs its delivery reports with (`POST /delivery-reports`,
+    # HMAC-SHA256); unset, the route does not exist.
+    sms_report_secret: str | None = None
     templates_dir: Path | None = None
     dispatch_max_attempts: int = 6
     dispatch_backoff_seconds: float = 30.0

@@ -23,7 +23,8 @@
     │   ├── IdempotencyKeyReused       same key, different command
     │   ├── DuplicateCase              an open case exists for the same proceeding
     │   ├── ReportNotReady             an import job's report, asked before it finished
-    │   └── NotRetryable               a notification that has not failed, asked to retry
+    │   ├── NotRetryable               a notification that has not failed, asked to retry
+    │   └── ReportIdReused             a delivery report's id, seen before with another content
     ├── NotFound                       no such case -> 404
     └── Unavailable                    a part the server needs failed (not the client's) -> 503
         ├── StoreError                 the database failed
@@ -67,6 +68,7 @@ __all__ = [
     "NotRetryable",
     "PartyRoleNotAllowed",
     "PublicKeyMissing",
+    "ReportIdReused",
     "ReportNotReady",
     "RoleNotAllowed",
     "SignatureMismatch",
@@ -267,6 +269,17 @@ class NotRetryable(Conflict):
         self.notice_id = notice_id
         self.current = status  # the notification's status now
         super().__init__(f"notification {notice_id} {reason}: only a failed one is retried")
+
+
+class ReportIdReused(Conflict):
+    """A delivery report's id was recorded before with another content."""
+
+    def __init__(self, report_id: str) -> None:
+        self.field = "id"
+        super().__init__(
+            f"delivery report {report_id!r} was recorded before with another content;"
+            " a gateway gives each report its own id"
+        )
 
 
 class NotFound(TatulasuError):

@@ -346,6 +346,23 @@ class MetricDelta(SQLModel, table=True):
     n: int = Field(sa_type=sa.BigInteger)
 
 
+class DeliveryReport(SQLModel, table=True):
+    """A gateway's report that a message reached (or never reached) its recipient.
+
+    The gateway's own id is the key: a report sent twice is recorded once, and the same id
+    with another content is refused (`body_sha256` remembers what it said the first time).
+    """
+
+    __tablename__ = "delivery_reports"
+
+    id: str = Field(primary_key=True, max_length=120)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    status: str = Field(max_length=20)
+    reported_at: datetime = Field(sa_type=UtcDateTime)
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    body_sha256: str = Field(max_length=64)
+
+
 metadata = SQLModel.metadata
 cases = Case.__table__  # type: ignore[attr-defined]
 parties = Party.__table__  # type: ignore[attr-defined]
@@ -361,6 +378,7 @@ sign_in_failures = SignInFailure.__table__  # type: ignore[attr-defined]
 upload_previews = UploadPreview.__table__  # type: ignore[attr-defined]
 metric_counts = MetricCount.__table__  # type: ignore[attr-defined]
 metric_deltas = MetricDelta.__table__  # type: ignore[attr-defined]
+delivery_reports = DeliveryReport.__table__  # type: ignore[attr-defined]
 
 # Append-only tables: triggers refuse UPDATE and DELETE (migration 0005), and the
 # application's database role gets no such rights on them (`tatulasu db grant-app-role`).

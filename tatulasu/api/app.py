@@ -13,6 +13,7 @@ from tatulasu import web
 from tatulasu.api import (
     audit,
     cases,
+    delivery_reports,
     events,
     health,
     metrics,
@@ -66,7 +67,16 @@ def create_app(app: App) -> FastAPI:
     api.add_middleware(SecurityHeaders)  # outermost but for the 500 handler (problems.py)
     problems.install(api)
     web_errors.install(api)  # a 404 under /web is a page, not a problem document
-    for module in (cases, events, referrals, audit, reports, notifications, health):
+    for module in (
+        cases,
+        events,
+        referrals,
+        audit,
+        reports,
+        notifications,
+        delivery_reports,
+        health,
+    ):
         api.include_router(module.router)
     api.include_router(web.router)
     api.mount(web.STATIC, web.static_files(), name="web-static")

@@ -37,9 +37,11 @@ EAGER_AUTH_BYTES = 64 * 1024
 SESSION_COOKIE = "tatulasu_session"  # tatulasu.web.session.COOKIE (not imported: a cycle)
 # The API's upload and the bailiff's upload page (`tatulasu.web.referral_pages`).
 CSV_UPLOADS = frozenset({"/referrals/import", "/web/referrals/upload"})
-# Paths that need no bearer token: health, metrics (its own token), the API's documents
-# and the pages (a session cookie, checked by the pages).
-PUBLIC = ("/healthz", "/metrics", "/openapi.json", "/docs", "/redoc", "/web")
+# Paths that need no bearer token: health, metrics (its own token), the gateway's delivery
+# reports (signed), the API's documents and the pages (a session cookie, checked by them).
+PUBLIC = (
+    "/healthz", "/metrics", "/delivery-reports", "/openapi.json", "/docs", "/redoc", "/web",
+)  # fmt: skip
 NO_TOKEN = "send `Authorization: Bearer <token>`"
 
 

@@ -11,6 +11,7 @@ from tatulasu.exits import exit_code
 from workflow.errors import (
     GuardFailed,
     NotRetryable,
+    ReportIdReused,
     StoreError,
     StoreMisconfigured,
     StoreUnavailable,
@@ -24,6 +25,7 @@ from workflow.errors import (
         (UnknownEvent("acept", ["accept"], []), 2, 422),
         (GuardFailed("extend", "in_mediation", ["extension_available"]), 3, 409),
         (NotRetryable(7, "sent", "was delivered"), 3, 409),
+        (ReportIdReused("dr-1"), 3, 409),
         (StoreUnavailable("database unavailable: refused"), 5, 503),
         (StoreError("database error: disk full"), 5, 503),
         # The CLI's user typed the URL; the API's client did not.
