@@ -26,6 +26,7 @@ from tatulasu import (
     clock_commands,
     db_commands,
     import_command,
+    lifecycle_commands,
     render,
     user_commands,
 )
@@ -538,4 +539,5 @@ user_commands.register(app)
 import_command.register(app)
 db_commands.register(app)
 calendar_command.register(app)
+lifecycle_commands.register(app)
 access_commands.register(audit_app)
