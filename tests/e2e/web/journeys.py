@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,18 @@ SPILLING = """(() => {
     .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
               + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
 })()"""
+
+
+def send_form(page: Any, event: str, fields: Mapping[str, str]) -> None:
+    """Fill in the open form of `event` (a choice is selected, a text typed) and send it."""
+    for name, value in fields.items():
+        target = page.locator(f"#{event}-{name}")
+        if target.evaluate("e => e.tagName") == "SELECT":
+            target.select_option(value)
+        else:
+            target.fill(value)
+    page.click(f"#form-{event} button[type=submit]")
+    page.wait_for_url(f"**done={event}*")
 
 
 def said(lang: str, english: str) -> str:
@@ -182,18 +194,10 @@ class Desk:
 
     def take(self, event: str, done: str, **fields: str) -> None:
         """Open a step's form on the case page, fill it in, send it, and see it recorded."""
-        page = self.page
-        page.click(f'li[data-event="{event}"] summary')
+        self.page.click(f'li[data-event="{event}"] summary')
         self.check(f"form {event}")
-        for name, value in fields.items():
-            target = page.locator(f"#{event}-{name}")
-            if target.evaluate("e => e.tagName") == "SELECT":
-                target.select_option(value)
-            else:
-                target.fill(value)
-        page.click(f"#form-{event} button[type=submit]")
-        page.wait_for_url(f"**done={event}*")
-        assert page.locator("#done").inner_text().startswith(done)
+        send_form(self.page, event, fields)
+        assert self.page.locator("#done").inner_text().startswith(done)
         self.check(f"recorded {event}")
 
 

@@ -15,6 +15,7 @@ from tatulasu.settings import Settings
 from tatulasu.wiring import build
 from tests.conftest import BIN_A, IIN
 from tests.e2e.served import uvicorn_api
+from tests.e2e.web.journeys import send_form
 from workflow import passwords, queries, users
 from workflow.commands import OpenCase, PartyInput
 from workflow.users import User
@@ -88,14 +89,7 @@ def sign_in(page: Any, user: str) -> None:
 def take(page: Any, event: str, **fields: str) -> None:
     """Open the step's form, fill it in, send it, and see it confirmed."""
     page.click(f'li[data-event="{event}"] summary')
-    for name, value in fields.items():
-        target = page.locator(f"#{event}-{name}")
-        if target.evaluate("e => e.tagName") == "SELECT":
-            target.select_option(value)
-        else:
-            target.fill(value)
-    page.click(f"#form-{event} button[type=submit]")
-    page.wait_for_url(f"**done={event}*")
+    send_form(page, event, fields)
     assert page.locator("#done").inner_text().startswith("Зафиксировано:")
 
 
