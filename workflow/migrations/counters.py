@@ -141,11 +141,23 @@ def _create_sqlite(spec: Counted) -> None:
 
 
 def drop() -> None:
-    postgresql = op.get_context().dialect.name == "postgresql"
+    for statement in drop_statements(op.get_context().dialect.name):
+        op.execute(statement)
+
+
+def drop_statements(dialect: str) -> list[str]:
+    """What removes the triggers (the downgrade; `bench/counters.py` measures their cost)."""
+    postgresql = dialect == "postgresql"
+    statements = []
     for spec in COUNTED:
-        for name in ("insert", "update", "delete"):
-            on = f" ON {spec.table}" if postgresql else ""
-            op.execute(f"DROP TRIGGER IF EXISTS {spec.table}_counted_{name}{on}")
+        on = f" ON {spec.table}" if postgresql else ""
+        statements += [
+            f"DROP TRIGGER IF EXISTS {spec.table}_counted_{name}{on}"
+            for name in ("insert", "update", "delete")
+        ]
         if postgresql:
-            for kind in ("inserted", "changed"):
-                op.execute(f"DROP FUNCTION IF EXISTS tatulasu_count_{spec.table}_{kind}()")
+            statements += [
+                f"DROP FUNCTION IF EXISTS tatulasu_count_{spec.table}_{kind}()"
+                for kind in ("inserted", "changed")
+            ]
+    return statements
