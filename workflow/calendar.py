@@ -15,10 +15,10 @@ that only reads cases starts without them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from workflow import calendar_data
@@ -26,10 +26,35 @@ from workflow import calendar_data
 if TYPE_CHECKING:
     from holidays import HolidayBase
 
+T = TypeVar("T")
 DEFAULT_TZ = "Asia/Almaty"
 LOCAL_OVERRIDE = "local override (settings)"
 WEEKEND = "weekend"
 WORKING_WEEK = "working week"
+
+
+class Memo:
+    """Answers computed from one calendar (a term's end, its timers), remembered with it.
+
+    They hold as long as the calendar does, and no longer: a calendar built with other
+    settings has its own. Bounded: cleared when full.
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._found: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        try:
+            return self._found[key]  # type: ignore[no-any-return]
+        except KeyError:
+            return self.put(key, compute())
+
+    def put(self, key: Hashable, value: T) -> T:
+        if len(self._found) >= self._size:
+            self._found.clear()
+        self._found[key] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,7 @@ class BusinessCalendar:
         self._working = frozenset(extra_working_days)
         self._given_decrees = decrees
         self.is_working_day = functools.lru_cache(maxsize=8192)(self._is_working_day)
+        self.memo = Memo()
 
     @functools.cached_property
     def _holidays(self) -> HolidayBase:

@@ -41,25 +41,19 @@ class PlannedTimer:
 
 # Terms are planned again and again for the same few days: every case whose term starts
 # (or ends) on a day gets the same due instant and timers, and `audit verify` plans every
-# term of every history it replays. Both are remembered per calendar; each entry keeps the
-# term and calendar it was computed for (ids alone could be reused after collection).
-_MEMO_MAX = 20_000
-_DUE: dict[tuple[int, date, int, str], tuple[BusinessCalendar, datetime]] = {}
-_PLANNED: dict[
-    tuple[int, int, datetime, object], tuple[Term, BusinessCalendar, tuple[PlannedTimer, ...]]
-] = {}
+# term of every history it replays. Both are remembered by the calendar they are computed
+# with (`BusinessCalendar.memo`). A term is keyed by its id (hashing its titles and
+# steps each time would cost more than the plan); the entry keeps the term, so a term
+# collected and another made at its address is planned anew, not confused with it.
 
 
 def term_due(term: Term, start: date | datetime, cal: BusinessCalendar) -> datetime:
     """When the term that starts on `start` runs out."""
     day = start if not isinstance(start, datetime) else cal.local_date(start)
-    key = (id(cal), day, term.days, term.counted_in)
-    hit = _DUE.get(key)
-    if hit is None or hit[0] is not cal:
-        if len(_DUE) >= _MEMO_MAX:
-            _DUE.clear()
-        hit = _DUE[key] = (cal, cal.end_of_day(cal.add_days(day, term.days, term.counted_in)))
-    return hit[1]
+    return cal.memo.get(
+        ("due", day, term.days, term.counted_in),
+        lambda: cal.end_of_day(cal.add_days(day, term.days, term.counted_in)),
+    )
 
 
 def extended_due(term: Term, due: datetime, days: int, cal: BusinessCalendar) -> datetime:
@@ -74,13 +68,11 @@ def resumed_due(term: Term, now: datetime, days_left: int, cal: BusinessCalendar
 def plan(term: Term, due: datetime, now: datetime, cal: BusinessCalendar) -> list[PlannedTimer]:
     """The timers of a term that ends at `due`; reminders already past are dropped."""
     # The time zone too: an expiry is due at `due` itself, and SQLite stores wall times.
-    key = (id(term), id(cal), due, due.tzinfo)
-    hit = _PLANNED.get(key)
-    if hit is None or hit[0] is not term or hit[1] is not cal:
-        if len(_PLANNED) >= _MEMO_MAX:
-            _PLANNED.clear()
-        hit = _PLANNED[key] = (term, cal, tuple(_every_timer(term, due, cal)))
-    return [t for t in hit[2] if t.kind != "reminder" or t.due_at > now]
+    key = ("plan", id(term), due, due.tzinfo)
+    found = cal.memo.get(key, lambda: (term, tuple(_every_timer(term, due, cal))))
+    if found[0] is not term:
+        found = cal.memo.put(key, (term, tuple(_every_timer(term, due, cal))))
+    return [t for t in found[1] if t.kind != "reminder" or t.due_at > now]
 
 
 def _every_timer(term: Term, due: datetime, cal: BusinessCalendar) -> list[PlannedTimer]:
