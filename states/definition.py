@@ -177,6 +177,14 @@ class Lifecycle:
     # Titles of the reason codes (shared by the reason lists) and of the procedures.
     reason_titles: Mapping[str, Titles] = field(default_factory=dict)
     procedure_titles: Mapping[str, Titles] = field(default_factory=dict)
+    # Reason codes that only some roles may give (`[reason_roles]`: "term_expired" is the
+    # clock's to say); a code not listed may be given by whoever may fire the event.
+    reason_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def may_give(self, role: str, reason: str) -> bool:
+        """Whether `role` may give the reason code `reason`."""
+        allowed = self.reason_roles.get(reason)
+        return allowed is None or role in allowed
 
     def open_states(self) -> list[str]:
         return [s.name for s in self.states.values() if not s.terminal and s.name != self.initial]
@@ -327,7 +335,27 @@ class _Parser:
             titles=titles,
             reason_titles=self.titled("reason", raw.get("reason_titles", {})),
             procedure_titles=self.titled("procedure", raw.get("procedures", {})),
+            reason_roles=self.reason_roles(raw.get("reason_roles", {}), reasons),
         )
+
+    def reason_roles(
+        self, raw: Any, reasons: Mapping[str, frozenset[str]]
+    ) -> dict[str, frozenset[str]]:
+        """`[reason_roles]`: code = [roles]; the code must be in a list, the roles known."""
+        if not isinstance(raw, dict):
+            raise self.fail("reason_roles", "must be a table: reason code = [roles]")
+        codes = {c for listed in reasons.values() for c in listed}
+        found = {}
+        for code, roles in raw.items():
+            where = f"reason_roles {code!r}"
+            if code not in codes:
+                raise self.fail(where, "is not a reason code of any list")
+            given = tuple(self.words(where, roles))
+            if not given:
+                raise self.fail(where, "must name at least one role")
+            self.known(where, "roles", given, vocabulary.ROLES)
+            found[str(code)] = frozenset(given)
+        return found
 
     def titles(self, where: str, raw: Any) -> dict[str, str]:
         """A `title` table ({en, ru, kk}); which languages are missing is checked later."""
@@ -719,6 +747,8 @@ def _payload_problem(lc: Lifecycle, event: EventSpec, payload: Mapping[str, str]
         return f"payload lacks required fields {missing}"
     if event.reasons is not None and payload["reason"] not in lc.reasons[event.reasons]:
         return f"reason {payload['reason']!r} is not in the list {event.reasons!r}"
+    if "reason" in payload and not lc.may_give("system", payload["reason"]):
+        return f"reason {payload['reason']!r} is not one the system may give ([reason_roles])"
     return None
 
 

@@ -43,7 +43,7 @@ from workflow.errors import (
 )
 from workflow.opening import check_opening, opens, origin_of
 from workflow.outbox import write_outbox
-from workflow.rules import Decision, Facts, Rules, facts_of, validate_payload
+from workflow.rules import Decision, Facts, Rules, check_reason_giver, facts_of, validate_payload
 from workflow.schema import audit_events, cases, idempotency_keys, timers
 from workflow.store import Store, translate_errors, utc
 from workflow.tallies import tally
@@ -126,6 +126,7 @@ class Decider:
         cleaned = validate_payload(
             decision.event, lc.reasons, payload, self.calendar.local_date(now)
         )
+        check_reason_giver(lc, cleaned, role)
         return decision, cleaned
 
     def changes(

@@ -211,6 +211,15 @@ def validate_payload(
     return cleaned
 
 
+def check_reason_giver(lc: Lifecycle, payload: Mapping[str, Any], role: str) -> None:
+    """Refuse a reason code that `role` may not give (the lifecycle's `[reason_roles]`):
+    a person may not say a term ran out while it still runs; that is the clock's to say."""
+    reason = payload.get("reason")
+    if isinstance(reason, str) and not lc.may_give(role, reason):
+        givers = ", ".join(sorted(lc.reason_roles[reason]))
+        raise InvalidField("payload.reason", f"{reason!r} is given only by: {givers}")
+
+
 def _check_field(
     field: str,
     kind: str,

@@ -91,19 +91,24 @@ def fields_of(
             people = candidates(conn, PEOPLE_FIELDS[name], case, role)
             found.append(Field(name, "person", required, OFFICIAL_ID_LENGTH, people))
         elif kind == "reason" or kind == "procedure":
-            found.append(Field(name, kind, required, choices=_codes(lc, kind, spec)))
+            found.append(Field(name, kind, required, choices=coded_choices(lc, kind, spec, role)))
         else:
             found.append(Field(name, kind, required))
     if spec.reasons is not None:
-        found.append(Field("reason", "reason", True, choices=_codes(lc, "reason", spec)))
+        found.append(
+            Field("reason", "reason", True, choices=coded_choices(lc, "reason", spec, role))
+        )
         found.append(Field("reason_text", "text", False))
     return tuple(found)
 
 
-def _codes(lc: Lifecycle, kind: str, spec: EventSpec) -> tuple[Choice, ...]:
-    """Reason codes of the event's list, or every procedure, in the file's order ("other"
-    last); titled by the template."""
-    codes = lc.reasons[spec.reasons or ""] if kind == "reason" else lc.procedure_titles
+def coded_choices(lc: Lifecycle, kind: str, spec: EventSpec, role: str) -> tuple[Choice, ...]:
+    """Reason codes of the event's list that `role` may give, or every procedure, in the
+    file's order ("other" last); titled by the template."""
+    if kind == "reason":
+        codes = [c for c in lc.reasons[spec.reasons or ""] if lc.may_give(role, c)]
+    else:
+        codes = list(lc.procedure_titles)
     order = list(lc.reason_titles if kind == "reason" else lc.procedure_titles)
     return tuple(Choice(c, c) for c in sorted(codes, key=lambda c: (c == "other", order.index(c))))
 
