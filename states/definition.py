@@ -65,6 +65,9 @@ class Term:
     titles: Titles = field(default_factory=dict)
     # The event its reminders fire: the lifecycle's event of kind "reminder".
     reminder_event: str = ""
+    # A last day that falls on a day off moves to the next working day (a term in
+    # working days always ends on one).
+    ends_on_working_day: bool = False
 
 
 @dataclass(frozen=True)
@@ -466,7 +469,14 @@ class _Parser:
             extension=extension,
             titles=self.titles(where, spec.get("title")),
             reminder_event=reminder,
+            ends_on_working_day=self.flag(where, spec, "ends_on_working_day"),
         )
+
+    def flag(self, where: str, spec: Mapping[str, Any], key: str) -> bool:
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"{key} must be true or false")
+        return value
 
     def expiry(self, where: str, spec: Mapping[str, Any]) -> Expiry:
         notify = tuple(self.words(f"{where} on_expiry notify", spec.get("notify", [])))
