@@ -29,6 +29,8 @@ GUARDS: frozenset[str] = frozenset(
         "extension_available",
         "from_enforcement",
         "not_from_enforcement",
+        "from_court",
+        "not_from_court",
         "is_suspended",
     }
 )

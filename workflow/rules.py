@@ -53,6 +53,9 @@ GUARDS: Mapping[str, Callable[[Facts], bool]] = {
     "extension_available": lambda f: f.extensions_used < f.extensions_allowed,
     "from_enforcement": lambda f: f.origin == "bailiff",
     "not_from_enforcement": lambda f: f.origin != "bailiff",
+    # A case a court opened or sent: only such a case goes back to the court on failure.
+    "from_court": lambda f: f.origin == "court",
+    "not_from_court": lambda f: f.origin != "court",
     "is_suspended": lambda f: f.suspended,
 }
 

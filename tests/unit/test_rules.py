@@ -18,7 +18,7 @@ from workflow.errors import (
     RoleNotAllowed,
     UnknownEvent,
 )
-from workflow.rules import MAX_TEXT, Facts, Rules, validate_payload
+from workflow.rules import GUARDS, MAX_TEXT, Facts, Rules, validate_payload
 
 LC = states.current()
 RULES = Rules(LC)
@@ -332,3 +332,13 @@ def test_delivery_receipts_must_be_a_list_of_complete_receipts() -> None:
 
 def test_payload_errors_are_invalid_input() -> None:
     assert issubclass(InvalidField, InvalidInput)
+
+
+@pytest.mark.parametrize(
+    ("origin", "from_court"),
+    [("court", True), ("party", False), ("centre", False), ("bailiff", False)],
+)
+def test_the_court_guards_tell_a_case_a_court_opened_or_sent(origin: str, from_court: bool) -> None:
+    case = facts("in_mediation", origin=origin)
+    assert GUARDS["from_court"](case) is from_court
+    assert GUARDS["not_from_court"](case) is not from_court
