@@ -7,8 +7,8 @@ server-side session (`session.py`, `signin.py`); every form posted here carries 
 token, checked for the whole router before any route runs (`csrf.py`). Officials take
 the lifecycle's steps through forms generated from it (`event_forms.py`, fired by
 `event_pages.py` through the engine as the API fires them) and see their day's cases
-(`work_pages.py`); admins manage people (`people_pages.py`) and send failed
-notifications again (`notice_pages.py`).
+(`work_pages.py`); admins manage people (`people_pages.py`), see which centres
+nobody staffs (`centre_pages.py`) and send failed notifications again (`notice_pages.py`).
 Bailiffs send files of referrals, confirm them after a check and follow their import
 and outcomes (`referral_pages.py`, `import_pages.py`, `bailiff_pages.py`).
 Every page is in Kazakh, Russian or English (`i18n.py`, `language.py`).
@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from tatulasu.web import (
     bailiff_pages,
     case_pages,
+    centre_pages,
     csrf,
     event_pages,
     import_pages,
@@ -44,6 +45,8 @@ for _module in (signin, case_pages, lifecycle_page, report_pages, people_pages, 
     router.include_router(_module.router)
 # Notifications that failed for good: supervisors read them, admins send them again.
 router.include_router(notice_pages.router)
+# The centres of each region, their people and open cases: admins all, supervisors theirs.
+router.include_router(centre_pages.router)
 # A bailiff's referrals: his list and outcomes, a file's upload and preview, its import.
 for _module in (bailiff_pages, referral_pages, import_pages):
     router.include_router(_module.router)

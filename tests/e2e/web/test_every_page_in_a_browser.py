@@ -1,9 +1,9 @@
 """Every page, in Kazakh and Russian, on a desktop and on a phone: accessible and fitting.
 
 Each page state (sign-in, case list, a case, overdue terms, statistics, lifecycle, people,
-a page that does not exist) is opened in Chromium at 1366×900 and at 390×844 (an iPhone
-12-14); axe-core must find no violation of WCAG 2.1 AA and its best practices, and on the
-phone nothing may be wider than the screen (no sideways scrolling).
+centres, a page that does not exist) is opened in Chromium at 1366×900 and at 390×844
+(an iPhone 12-14); axe-core must find no violation of WCAG 2.1 AA and its best practices,
+and on the phone nothing may be wider than the screen (no sideways scrolling).
 
 With `TATULASU_SCREENSHOTS=<folder>` the pages are also saved there as PNG: that is how
 `docs/screenshots/` is made.
@@ -123,6 +123,8 @@ def test_every_page_is_accessible_and_fits_the_screen(
     as_admin.wait_for_url("**/web/cases")
     as_admin.goto("/web/people")
     check(as_admin, "people", viewport, lang, failures)
+    as_admin.goto("/web/centres")
+    check(as_admin, "centres", viewport, lang, failures)
     assert not failures, "\n".join(failures)
 
 
