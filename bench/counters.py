@@ -94,7 +94,7 @@ def main() -> None:
         for store in pair:
             store.dispose()
     if postgres.reachable():
-        rows += _postgresql(n_cases, n_events // 4, rounds)
+        rows += on_postgresql(n_cases, n_events // 4, rounds)
     else:
         print("PostgreSQL is not reachable: its rows are left out")
     print_table(
@@ -105,8 +105,15 @@ def main() -> None:
     )
 
 
-def _postgresql(n_cases: int, n_events: int, rounds: int) -> list[Row]:
-    names = (f"{postgres.OURS_DB}_kept", f"{postgres.OURS_DB}_dropped")
+def on_postgresql(
+    n_cases: int,
+    n_events: int,
+    rounds: int,
+    strip: Callable[[Store], Store] = without_triggers,
+    suffix: str = "",
+) -> list[Row]:
+    """The pair on two fresh PostgreSQL databases, the second one `strip`ped."""
+    names = (f"{postgres.OURS_DB}{suffix}_kept", f"{postgres.OURS_DB}{suffix}_dropped")
     stores = []
     try:
         for name in names:
@@ -114,7 +121,7 @@ def _postgresql(n_cases: int, n_events: int, rounds: int) -> list[Row]:
             store = Store(postgres.database_url(name))
             store.migrate()
             stores.append(store)
-        pair = (stores[0], without_triggers(stores[1]))
+        pair = (stores[0], strip(stores[1]))
         return [
             Row(f"PostgreSQL, {r.name}", r.ours, r.reference, r.unit, r.target)
             for r in measure(pair, n_cases, n_events, rounds)

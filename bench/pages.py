@@ -59,7 +59,7 @@ def pages(stored: Stored, today: date) -> list[Page]:
     return [
         Page("/healthz (reference)", "/healthz", None),
         Page("case list, first page", "/web/cases", SUPERVISOR),
-        Page("case list, open, by term end", "/web/cases?open_only=true&sort=due", SUPERVISOR),
+        Page("case list, open, by term end", "/web/cases?open=true&sort=due", SUPERVISOR),
         Page("case list, centre typed, page 3", "/web/cases?centre=centre%20vko-2&page=3",
              SUPERVISOR),
         Page("case page, long history", f"/web/cases/{stored.long_case}", COORDINATOR),

@@ -20,7 +20,16 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_scope_state", "region", "centre", "state"),
         # The sort by term end and the work queue of a centre (migration 0010).
         sa.Index("ix_cases_scope_due", "region", "centre", "term_due_at"),
+        # ... and within a region, for its case list sorted by term end (0013).
+        sa.Index("ix_cases_region_due", "region", "term_due_at"),
         sa.Index("ix_cases_enforcement", "enforcement_proceeding"),
+        # The statistics page: a region's period read from the index alone (0013).
+        sa.Index(
+            "ix_cases_report",
+            *("region", "opened_at", "centre", "state", "origin", "agreed_at"),
+            *("agreement_days", "consultations", "sessions", "reminders", "escalations"),
+            "terms_missed",
+        ),
         # One open case per enforcement proceeding, kept by the database itself: two
         # referrals of one proceeding racing each other cannot both commit (no locks).
         sa.Index(

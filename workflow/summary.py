@@ -85,8 +85,34 @@ def summary(
     centre: str | None = None,
 ) -> Summary:
     """Statistics of the cases opened in [since, until) in the region and centre given."""
+    return summary_and_groups(conn, since, until, region, centre)[0]
+
+
+def summary_and_groups(
+    conn: Connection,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    region: str | None = None,
+    centre: str | None = None,
+) -> tuple[Summary, list[Any]]:
+    """The summary and the groups it was added from, one per (state, origin, centre,
+    region): the statistics page compares the centres from the same read
+    (`workflow.trends.centres_of`) instead of grouping the cases a second time."""
     scope = _scope(since, until, region, centre)
     groups = _groups(conn, scope)
+    return _summed(conn, scope, groups, since, until, region, centre), groups
+
+
+def _summed(
+    conn: Connection,
+    scope: list[sa.ColumnElement[bool]],
+    groups: list[Any],
+    since: datetime | None,
+    until: datetime | None,
+    region: str | None,
+    centre: str | None,
+) -> Summary:
+    """The report's figures from its groups (and the days to agreement, read apart)."""
     by_origin: dict[str, int] = {}
     by_state: dict[str, int] = {}
     totals = dict.fromkeys(COUNTS, 0)
@@ -147,13 +173,11 @@ def _scope(
 
 
 def _groups(conn: Connection, scope: list[sa.ColumnElement[bool]]) -> list[Any]:
-    """One row per (state, origin): how many cases, and the sums of their tallies."""
+    """One row per (state, origin, centre, region): how many cases, the sums of their
+    tallies. A few dozen rows for a region; the report adds them over the centres."""
     sums = [sa.func.coalesce(sa.func.sum(cases.c[name]), 0).label(name) for name in COUNTS]
-    query = (
-        sa.select(cases.c.state, cases.c.origin, sa.func.count().label("n"), *sums)
-        .where(*scope)
-        .group_by(cases.c.state, cases.c.origin)
-    )
+    keys = (cases.c.state, cases.c.origin, cases.c.centre, cases.c.region)
+    query = sa.select(*keys, sa.func.count().label("n"), *sums).where(*scope).group_by(*keys)
     return list(conn.execute(query))
 
 

@@ -8,7 +8,7 @@ figure is never mistaken for one of a larger scope.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Query, Response
 
@@ -79,10 +79,15 @@ def summary(
     centre: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Any:
     """The cases opened in [since, until): outcomes, share reconciled, terms missed."""
-    out = report(app, user, since, until, region, centre)
+    out = report(app, user, since, until, region, centre).summary
     if format == "csv":
         return Response(as_csv(out), media_type="text/csv; charset=utf-8")
     return out
+
+
+class Reported(NamedTuple):
+    summary: SummaryOut
+    groups: list[Any]  # one per (state, origin, centre, region): `summary.summary_and_groups`
 
 
 def report(
@@ -92,8 +97,11 @@ def report(
     until: date | None,
     region: str | None,
     centre: str | None,
-) -> SummaryOut:
-    """The summary `user` may read; the API and the supervisor pages both answer with it."""
+) -> Reported:
+    """The summary `user` may read; the API and the supervisor pages both answer with it.
+
+    With the groups it was added from: the statistics page compares the centres from
+    them (`trends.centres_of`) instead of reading the cases again."""
     region, centre = _scope(user, region, centre)
     for name, day in (("since", since), ("until", until)):
         if day is not None and not EARLIEST <= day <= LATEST:
@@ -102,14 +110,14 @@ def report(
         raise InvalidField("until", "must be after since")
     tz = app.calendar.tz
     with app.store.reading() as conn:
-        result = summaries.summary(
+        result, groups = summaries.summary_and_groups(
             conn,
             since=local_midnight(since, tz),
             until=local_midnight(until, tz),
             region=region,
             centre=centre,
         )
-    return SummaryOut.model_validate(result.to_dict())
+    return Reported(SummaryOut.model_validate(result.to_dict()), groups)
 
 
 def as_csv(s: SummaryOut) -> str:

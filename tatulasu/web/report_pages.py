@@ -120,7 +120,7 @@ class Figures:
 
 def figures_for(app: App, user: User, question: Asked) -> Figures:
     """The report (refused outside the user's scope), then its cohort by month and centre."""
-    summary = reports.report(app, user, **vars(question))
+    summary, groups = reports.report(app, user, **vars(question))
     tz = app.calendar.tz
     conditions = cohort(
         local_midnight(question.since, tz), local_midnight(question.until, tz),
@@ -128,8 +128,7 @@ def figures_for(app: App, user: User, question: Asked) -> Figures:
     )  # fmt: skip
     with app.store.reading() as conn:
         months = trends.monthly(conn, conditions, tz)
-        centres = trends.by_centre(conn, conditions)
-    return Figures(summary, months, centres)
+    return Figures(summary, months, trends.centres_of(groups))
 
 
 @router.get("/reports")
