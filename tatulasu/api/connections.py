@@ -33,7 +33,11 @@ class RecycleConnections:
 
         async def closing(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), CLOSE]}
+                headers = list(message.get("headers", []))
+                # An answer that closes already (a 413 sent before its body was read) keeps
+                # its one header: a second `Connection: close` would read "close, close".
+                if not any(name.lower() == CLOSE[0] for name, _ in headers):
+                    message = {**message, "headers": [*headers, CLOSE]}
             await send(message)
 
         await self.app(scope, receive, closing)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from fastapi import FastAPI
+from starlette.responses import JSONResponse
 from starlette.testclient import TestClient
 
 from tatulasu.api.connections import RecycleConnections
@@ -35,3 +36,16 @@ def test_about_one_answer_in_every_closes_the_connection() -> None:
 def test_every_answer_closes_with_one_and_none_with_zero() -> None:
     assert closed_answers(1, 50) == 50
     assert closed_answers(0) == 0
+
+
+def test_an_answer_that_closes_already_keeps_one_connection_header() -> None:
+    app = FastAPI()
+
+    @app.get("/refused")
+    def refused() -> JSONResponse:  # as the body limit's 413 answers
+        return JSONResponse({"too": "large"}, status_code=413, headers={"Connection": "close"})
+
+    app.add_middleware(RecycleConnections, every=1)  # this answer is drawn to close too
+    with TestClient(app) as http:
+        answer = http.get("/refused")
+    assert answer.headers.get_list("connection") == ["close"]
