@@ -11,7 +11,18 @@ import functools
 import re
 from pathlib import Path
 
-from states.definition import EventSpec, GuardSpec, Lifecycle, Route, StateSpec, Term, load
+from states.definition import (
+    EventSpec,
+    GuardSpec,
+    Lifecycle,
+    Migration,
+    MoveRule,
+    Route,
+    StateSpec,
+    Term,
+    check_migration,
+    load,
+)
 from states.errors import InvalidDefinition, TatulasuError
 
 __all__ = [
@@ -19,6 +30,8 @@ __all__ = [
     "GuardSpec",
     "InvalidDefinition",
     "Lifecycle",
+    "Migration",
+    "MoveRule",
     "Route",
     "StateSpec",
     "TatulasuError",
@@ -26,6 +39,7 @@ __all__ = [
     "current",
     "events_of_kind",
     "get",
+    "migration_events",
     "states_of_kind",
     "versions",
 ]
@@ -47,6 +61,13 @@ def _all() -> dict[int, Lifecycle]:
         found[lc.version] = lc
     if not found:
         raise InvalidDefinition(str(_HERE), "states", "no lifecycle_v*.toml file")
+    for lc in found.values():
+        for earlier in lc.migrations:
+            if earlier not in found or earlier >= lc.version:
+                raise InvalidDefinition(
+                    lc.source, f"migration.from_{earlier}", "names no earlier version"
+                )
+            check_migration(found[earlier], lc)
     return found
 
 
@@ -65,6 +86,12 @@ def get(version: int) -> Lifecycle:
 def current() -> Lifecycle:
     """The definition new cases are opened with: the highest version."""
     return _all()[max(_all())]
+
+
+@functools.cache
+def migration_events() -> frozenset[str]:
+    """The events moves between versions are recorded as (in every version)."""
+    return frozenset(lc.migration_event for lc in _all().values() if lc.migration_event)
 
 
 @functools.cache

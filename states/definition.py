@@ -68,6 +68,50 @@ class Term:
     # A last day that falls on a day off moves to the next working day (a term in
     # working days always ends on one).
     ends_on_working_day: bool = False
+    # False for a waiting period (a ruling's entry into force): its end is no term missed.
+    deadline: bool = True
+
+    def plans_like(self, other: Term) -> bool:
+        """Whether `other` plans the same due instant and timers as this term."""
+        same = ("name", "days", "counted_in", "reminders", "remind", "on_expiry")
+        return all(getattr(self, a) == getattr(other, a) for a in same) and (
+            self.ends_on_working_day,
+            self.deadline,
+            self.reminder_event,
+        ) == (other.ends_on_working_day, other.deadline, other.reminder_event)
+
+
+# What becomes of an open case's term when it moves to another version (`MoveRule`).
+TERM_MOVES = ("kept", "replanned", "restarted")
+
+
+@dataclass(frozen=True)
+class MoveRule:
+    """How an open case of an earlier version in state `source` moves to this version.
+
+    The first rule of its state whose `guards` hold places the case in `target`; `terms`
+    says what becomes of its term: "kept" (same due instant and timers), "replanned" (the
+    same term's last day under this version's rules), "restarted" (this version's term
+    from the move); "" when `target` has no term (open timers are cancelled).
+    """
+
+    name: str
+    source: str
+    target: str
+    guards: tuple[str, ...] = ()
+    terms: str = ""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """How open cases of `from_version` move to this version, recorded as `event`."""
+
+    from_version: int
+    event: str
+    rules: tuple[MoveRule, ...]
+
+    def rules_for(self, state: str) -> tuple[MoveRule, ...]:
+        return tuple(r for r in self.rules if r.source == state)
 
 
 @dataclass(frozen=True)
@@ -183,6 +227,11 @@ class Lifecycle:
     # Reason codes that only some roles may give (`[reason_roles]`: "term_expired" is the
     # clock's to say); a code not listed may be given by whoever may fire the event.
     reason_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # How open cases of earlier versions move to this one, by the version they come from.
+    migrations: Mapping[int, Migration] = field(default_factory=dict)
+    # The event a move to this version is recorded as, and its titles ("" if none).
+    migration_event: str = ""
+    migration_titles: Titles = field(default_factory=dict)
 
     def may_give(self, role: str, reason: str) -> bool:
         """Whether `role` may give the reason code `reason`."""
@@ -238,7 +287,7 @@ class Lifecycle:
         return frozenset(
             step.event
             for spec in self.states.values()
-            if spec.term is not None
+            if spec.term is not None and spec.term.deadline
             for step in spec.term.on_expiry
             if step.event not in escalations
         )
@@ -253,7 +302,10 @@ class Lifecycle:
         if kind == "state":
             return {n: s.titles for n, s in self.states.items()}
         if kind == "event":
-            return {n: e.titles for n, e in self.events.items()}
+            found = {n: e.titles for n, e in self.events.items()}
+            if self.migration_event:
+                found[self.migration_event] = self.migration_titles
+            return found
         if kind == "term":
             return {s.term.name: s.term.titles for s in self.states.values() if s.term}
         return self.reason_titles if kind == "reason" else self.procedure_titles
@@ -269,18 +321,41 @@ def load(path: Path) -> Lifecycle:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InvalidDefinition(path.name, "file", f"not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidDefinition(path.name, "file", f"not UTF-8: {exc}") from exc
     return parse(raw, source=path.name)
 
 
 def parse(raw: Mapping[str, Any], source: str = "<memory>") -> Lifecycle:
-    """Turn the parsed TOML into a `Lifecycle`, rejecting anything inconsistent."""
-    p = _Parser(source)
-    lifecycle = p.lifecycle(raw)
-    _check_kinds(lifecycle)
-    _check_graph(lifecycle)
-    _check_titles(lifecycle)
-    build_machine(lifecycle)
+    """Turn the parsed TOML into a `Lifecycle`, rejecting anything inconsistent.
+
+    Every refusal is an `InvalidDefinition`. A value of a shape no check names (a list
+    where a table belongs, a word where a number does) is refused here too, where the
+    parser was reading it (`_where`), never as a KeyError or TypeError of ours.
+    """
+    try:
+        lifecycle = _Parser(source).lifecycle(raw)
+        _check_kinds(lifecycle)
+        _check_graph(lifecycle)
+        _check_titles(lifecycle)
+        build_machine(lifecycle)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        reason = f"a value of the wrong type, or a key missing ({type(exc).__name__}: {exc})"
+        raise InvalidDefinition(source, _where(exc), reason) from exc
     return lifecycle
+
+
+def _where(exc: BaseException) -> str:
+    """The `where` the innermost function of this module that `exc` passed through was
+    reading (each names its place so: "state 'referred' term"), else "file"."""
+    where = "file"
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals.get("__name__") == __name__:
+            where = str(frame.f_locals.get("where", where))
+        tb = tb.tb_next
+    return where
 
 
 class _Parser:
@@ -339,7 +414,76 @@ class _Parser:
             reason_titles=self.titled("reason", raw.get("reason_titles", {})),
             procedure_titles=self.titled("procedure", raw.get("procedures", {})),
             reason_roles=self.reason_roles(raw.get("reason_roles", {}), reasons),
+            **self.migration(raw.get("migration"), states, events, initial),
         )
+
+    def migration(
+        self,
+        raw: Any,
+        states: Mapping[str, StateSpec],
+        events: Mapping[str, EventSpec],
+        initial: str,
+    ) -> dict[str, Any]:
+        """`[migration]`: the event a move is recorded as, and `from_N` lists of rules.
+
+        The states a rule moves from belong to version N: they are checked against it
+        when every version is loaded (`states.check_migrations`).
+        """
+        if raw is None:
+            return {}
+        where = "migration"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be a table: event, title, from_N = [rules]")
+        event = raw.get("event")
+        if not isinstance(event, str) or not event.isidentifier():
+            raise self.fail(where, "event must name the event a move is recorded as")
+        if event in events:
+            raise self.fail(where, f"event {event!r} is an event of the lifecycle")
+        found: dict[int, Migration] = {}
+        for key, rules in raw.items():
+            if key in ("event", "title"):
+                continue
+            version = key.removeprefix("from_")
+            if not key.startswith("from_") or not version.isdigit():
+                raise self.fail(where, f"unknown key {key!r} (from_N lists the rules)")
+            if not isinstance(rules, list) or not rules:
+                raise self.fail(f"{where}.{key}", "must be a list of rules")
+            moves = tuple(self.move_rule(f"{where}.{key}", r, states, initial) for r in rules)
+            names = [m.name for m in moves]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise self.fail(f"{where}.{key}", f"rules named twice: {twice}")
+            found[int(version)] = Migration(int(version), event, moves)
+        return {
+            "migrations": found,
+            "migration_event": event,
+            "migration_titles": self.titles(where, raw.get("title")),
+        }
+
+    def move_rule(
+        self, where: str, spec: Any, states: Mapping[str, StateSpec], initial: str
+    ) -> MoveRule:
+        if not isinstance(spec, dict):
+            raise self.fail(where, "a rule must be a table: from, when, to, terms")
+        unknown = sorted(set(spec) - {"from", "when", "to", "terms", "name"})
+        if unknown:
+            raise self.fail(where, f"unknown keys {unknown}")
+        source, target = spec.get("from"), spec.get("to")
+        if not isinstance(source, str) or not source:
+            raise self.fail(where, "from must name a state of the earlier version")
+        where = f"{where} rule from {source!r}"
+        if not isinstance(target, str) or target not in states or target == initial:
+            raise self.fail(where, f"to must name a state of this version, not {target!r}")
+        guards = tuple(self.words(f"{where} when", spec.get("when", [])))
+        self.known(where, "guards", guards, vocabulary.GUARDS)
+        terms = spec.get("terms", "")
+        has_term = states[target].term is not None
+        if has_term and terms not in TERM_MOVES:
+            raise self.fail(where, f"terms must be one of {', '.join(TERM_MOVES)}")
+        if not has_term and terms:
+            raise self.fail(where, f"{target!r} has no term: terms must not be given")
+        name = spec.get("name") or ".".join((source, *guards))
+        return MoveRule(str(name), source, str(target), guards, str(terms))
 
     def reason_roles(
         self, raw: Any, reasons: Mapping[str, frozenset[str]]
@@ -434,6 +578,8 @@ class _Parser:
 
     def term(self, where: str, spec: Mapping[str, Any], reminder: str) -> Term:
         where = f"{where} term"
+        if not isinstance(spec, dict):
+            raise self.fail(where, "must be a table: days, counted_in, on_expiry, …")
         days = spec.get("days")
         if not isinstance(days, int) or days < 1:
             raise self.fail(where, "days must be a whole number of at least 1")
@@ -450,13 +596,7 @@ class _Parser:
         if not expiries:
             raise self.fail(where, "on_expiry must say what happens when the term runs out")
         ext = spec.get("extension")
-        extension = (
-            Extension(
-                days=int(ext["days"]), times=int(ext["times"]), source=str(ext.get("source", ""))
-            )
-            if ext
-            else None
-        )
+        extension = self.extension(f"{where} extension", ext) if ext else None
         return Term(
             name=str(spec.get("name", "")) or where,
             days=days,
@@ -470,15 +610,30 @@ class _Parser:
             titles=self.titles(where, spec.get("title")),
             reminder_event=reminder,
             ends_on_working_day=self.flag(where, spec, "ends_on_working_day"),
+            deadline=self.flag(where, spec, "deadline", default=True),
         )
 
-    def flag(self, where: str, spec: Mapping[str, Any], key: str) -> bool:
-        value = spec.get(key, False)
+    def flag(self, where: str, spec: Mapping[str, Any], key: str, default: bool = False) -> bool:
+        value = spec.get(key, default)
         if not isinstance(value, bool):
             raise self.fail(where, f"{key} must be true or false")
         return value
 
+    def extension(self, where: str, spec: Any) -> Extension:
+        if not isinstance(spec, dict):
+            raise self.fail(where, "must be a table: days, times, source")
+        days, times = spec.get("days"), spec.get("times")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise self.fail(where, "days must be a whole number of at least 1")
+        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            raise self.fail(where, "times must be a whole number of at least 1")
+        return Extension(days=days, times=times, source=str(spec.get("source", "")))
+
     def expiry(self, where: str, spec: Mapping[str, Any]) -> Expiry:
+        if not isinstance(spec, dict):
+            raise self.fail(f"{where} on_expiry", "each step must be a table: event, after, …")
+        if not isinstance(spec.get("event"), str) or not spec["event"]:
+            raise self.fail(f"{where} on_expiry", "each step must name its event")
         notify = tuple(self.words(f"{where} on_expiry notify", spec.get("notify", [])))
         self.recipients(where, notify)
         return Expiry(
@@ -680,10 +835,15 @@ def _check_kinds(lc: Lifecycle) -> None:
         if len(named) != 1:
             found = f"{len(named)}: {', '.join(named)}" if named else "none"
             raise fail("events", f"exactly one event must be of kind {kind!r} (found {found})")
+    for kind in sorted(set(vocabulary.EVENT_KINDS) - vocabulary.SINGLE_EVENT_KINDS):
+        named = lc.events_of_kind(kind)
+        if kind in vocabulary.AT_MOST_ONE_EVENT_KINDS and len(named) > 1:
+            raise fail("events", f"at most one event may be of kind {kind!r}: {list(named)}")
     for kind in sorted(vocabulary.STATE_KINDS):
         kinded = [s.name for s in lc.states.values() if s.kind == kind]
         if len(kinded) > 1:
             raise fail("states", f"at most one state may be of kind {kind!r}: {kinded}")
+    _check_receipt_kinds(lc)
     openers: dict[str, str] = {}
     for event in lc.events.values():
         opening = lc.initial in event.sources()
@@ -698,6 +858,59 @@ def _check_kinds(lc: Lifecycle) -> None:
                     f"role {role!r} already opens cases by {openers[role]!r}: one event per role",
                 )
             openers[role] = event.name
+
+
+def check_migration(old: Lifecycle, new: Lifecycle) -> None:
+    """The rules moving open cases of `old` to `new` read states `old` has, and a term
+    "kept" or "replanned" is one term under both versions."""
+    migration = new.migrations[old.version]
+
+    def fail(rule: MoveRule, reason: str) -> InvalidDefinition:
+        return InvalidDefinition(
+            new.source, f"migration.from_{old.version} rule {rule.name!r}", reason
+        )
+
+    for rule in migration.rules:
+        spec = old.states.get(rule.source)
+        if spec is None or rule.source not in old.open_states():
+            raise fail(rule, f"{rule.source!r} is not an open state of version {old.version}")
+        before, after = spec.term, new.states[rule.target].term
+        if rule.terms == "kept" and not (before and after and before.plans_like(after)):
+            raise fail(rule, "terms = kept: both states must have the same term (days, steps)")
+        if rule.terms == "replanned":
+            if before is None or after is None or before.name != after.name:
+                raise fail(rule, "terms = replanned: both states must have the same term")
+            stays = set(new.events_of_kind("escalation"))
+            if any(step.event in stays for step in before.on_expiry):
+                # An escalation that fired leaves no mark the new plan could skip.
+                raise fail(rule, "terms = replanned: not for a term that escalates")
+
+
+def _check_receipt_kinds(lc: Lifecycle) -> None:
+    """A state awaiting a receipt is left by the lifecycle's event of kind
+    "notice_received", which carries the day received as its one required date field."""
+    waiting = lc.state_of_kind("awaiting_receipt")
+    received = lc.events_of_kind("notice_received")
+    if waiting is None and not received:
+        return
+    if waiting is None or not received:
+        raise InvalidDefinition(
+            lc.source,
+            "kinds",
+            "a state of kind 'awaiting_receipt' and an event of kind 'notice_received' go together",
+        )
+    event = lc.events[received[0]]
+    if (waiting, event.name) not in lc.table:
+        raise InvalidDefinition(
+            lc.source, f"event {event.name!r}", f"must leave {waiting!r}, the state awaiting it"
+        )
+    dates = [name for name, kind in event.payload.items() if kind == "date"]
+    if len(dates) != 1 or len(event.payload) != 1 or "system" not in event.roles:
+        raise InvalidDefinition(
+            lc.source,
+            f"event {event.name!r}",
+            "a receipt has one required date field (the day received) and the system role",
+        )
 
 
 _WHERE_TITLES: dict[Kind, str] = {
@@ -716,7 +929,7 @@ def _check_titles(lc: Lifecycle) -> None:
     expected: dict[Kind, set[str]] = {
         "lifecycle": {""},
         "state": set(lc.states),
-        "event": set(lc.events),
+        "event": set(lc.events) | ({lc.migration_event} if lc.migration_event else set()),
         "term": {s.term.name for s in lc.states.values() if s.term},
         "reason": {code for codes in lc.reasons.values() for code in codes},
         "procedure": set(vocabulary.PROCEDURES),

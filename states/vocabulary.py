@@ -80,11 +80,14 @@ EVENT_KINDS: dict[str, str | None] = {
     "escalation": "escalations",  # the clock fires it when a term has run out
     "agreement_signed": None,  # the parties signed: the report's first agreement and its days
     "delivery_receipt": None,  # the dispatcher records the notices' fates with it
+    "notice_received": None,  # a party received the notice its state awaits (a report)
 }
 # Kinds the engine fires or reads by kind: a lifecycle has exactly one event of each.
 SINGLE_EVENT_KINDS: frozenset[str] = frozenset(
     {"reminder", "escalation", "agreement_signed", "delivery_receipt"}
 )
+# Kinds a lifecycle may do without, but has at most one event of.
+AT_MOST_ONE_EVENT_KINDS: frozenset[str] = frozenset({"notice_received"})
 
 # What the reports and pages need to know of a state, declared by its `kind`; at most
 # one state of a lifecycle has each.
@@ -93,6 +96,7 @@ STATE_KINDS: frozenset[str] = frozenset(
         "reconciled",  # the share reconciled counts it ("107 of 134")
         "returned",  # back to the bailiff: first in the bailiff's list of his referrals
         "awaiting_approval",  # the court's work queue
+        "awaiting_receipt",  # a notice's receipt starts the next term (a delivery report)
     }
 )
 

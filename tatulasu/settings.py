@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TATULASU_", extra="ignore")
 
     database_url: str = DEFAULT_URL
+    # The lifecycle version new cases open under (default: the newest). A deployment may
+    # hold back a new version until the day it moves its open cases to it.
+    lifecycle_version: int | None = None
     broker_url: str | None = None
     timezone: str = DEFAULT_TZ
     # Government decrees moving days off, published after the `holidays` release we ship.
@@ -91,6 +94,16 @@ class Settings(BaseSettings):
         if text.startswith("["):
             return json.loads(text)
         return [part.strip() for part in text.split(",") if part.strip()]
+
+    @field_validator("lifecycle_version")
+    @classmethod
+    def _known_version(cls, value: int | None) -> int | None:
+        import states
+
+        if value is not None and value not in states.versions():
+            known = ", ".join(map(str, states.versions()))
+            raise ValueError(f"there is no lifecycle version {value} (have {known})")
+        return value
 
     @field_validator("timezone")
     @classmethod

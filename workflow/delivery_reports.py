@@ -23,7 +23,7 @@ from workflow import names
 from workflow.audit import canonical_json, format_instant
 from workflow.commands import FireEvent
 from workflow.engine import Engine
-from workflow.errors import InvalidField, NotFound, ReportIdReused
+from workflow.errors import ConcurrentInsert, InvalidField, NotFound, ReportIdReused
 from workflow.schema import delivery_reports, outbox
 
 # What a gateway may report; an adapter maps its own words onto these.
@@ -102,14 +102,17 @@ def record(engine: Engine, report: Report) -> Recorded:
     """Record `report` once, in one transaction (a concurrent twin: the second is a replay)."""
     try:
         return _record(engine, report)
-    except sa.exc.IntegrityError:  # the same report, recorded meanwhile by another request
+    except ConcurrentInsert:  # the same report, recorded meanwhile by another request
         return _record(engine, report)
 
 
 def _record(engine: Engine, report: Report) -> Recorded:
     with engine.store.transaction() as conn:
         message = conn.execute(
-            sa.select(outbox.c.id, outbox.c.case_id, outbox.c.recipient, outbox.c.channel)
+            sa.select(
+                outbox.c.id, outbox.c.case_id, outbox.c.recipient, outbox.c.channel,
+                outbox.c.event,
+            )
             .where(outbox.c.key == report.key)
         ).first()  # fmt: skip
         if message is None:
@@ -140,10 +143,29 @@ def _record(engine: Engine, report: Report) -> Recorded:
             "status": f"reported_{report.status}",
             "reference": f"report {report.id} of {format_instant(report.at)}",
         }
-        event = states.get(case.definition_version).event_of_kind("delivery_receipt")
+        lc = states.get(case.definition_version)
+        event = lc.event_of_kind("delivery_receipt")
         engine.apply(
             conn,
             FireEvent(case.id, event, SYSTEM, SYSTEM, payload={"deliveries": [receipt]}),
             locked=case,
         )
+        if report.status == "delivered" and _awaited(lc, case.state, message.event):
+            received = lc.events[lc.event_of_kind("notice_received")]
+            (day_field,) = received.payload
+            day = engine.calendar.local_date(min(report.at, engine.clock.now()))
+            engine.apply(
+                conn,
+                FireEvent(
+                    case.id, received.name, SYSTEM, SYSTEM, payload={day_field: day.isoformat()}
+                ),
+            )
         return Recorded(report.id, message.id, message.case_id, False, True)
+
+
+def _awaited(lc: states.Lifecycle, state: str, event: str) -> bool:
+    """Whether the case waits in `state` for the receipt of a notice of `event`: the state
+    is of kind "awaiting_receipt" and `event` is what brought cases into it."""
+    if lc.states[state].kind != "awaiting_receipt" or event not in lc.events:
+        return False
+    return any(route.target == state for route in lc.events[event].routes)

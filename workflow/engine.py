@@ -15,14 +15,14 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 import states
-from states import Lifecycle
+from states import Lifecycle, MoveRule
 from workflow import names, openings, standing
 from workflow.audit import canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
@@ -37,17 +37,26 @@ from workflow.errors import (
     Conflict,
     IdempotencyKeyReused,
     InvalidField,
+    NoMoveRule,
     NotFound,
     StaleVersion,
     StoreError,
 )
 from workflow.opening import check_opening, opens, origin_of
 from workflow.outbox import write_outbox
-from workflow.rules import Decision, Facts, Rules, check_reason_giver, facts_of, validate_payload
+from workflow.rules import (
+    GUARDS,
+    Decision,
+    Facts,
+    Rules,
+    check_reason_giver,
+    facts_of,
+    validate_payload,
+)
 from workflow.schema import audit_events, cases, idempotency_keys, timers
 from workflow.store import Store, translate_errors, utc
 from workflow.tallies import tally
-from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_due
+from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_due, term_end
 
 T = TypeVar("T")
 
@@ -77,6 +86,29 @@ class Step:
     payload: dict[str, Any]  # validated: what the history stores
     values: dict[str, Any]
     timers: list[PlannedTimer] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """What moving an open case to a newer lifecycle does to it (`Decider.move`).
+
+    `values` are the case columns it changes (the engine adds version, head and
+    updated_at); `timers`, when not None, replace the case's open timers.
+    """
+
+    rule: MoveRule
+    from_state: str
+    values: dict[str, Any]
+    timers: list[PlannedTimer] | None
+
+    def payload(self, from_version: int) -> dict[str, Any]:
+        """What the history records of the move: the versions and the rule applied."""
+        return {
+            "from_version": from_version,
+            "to_version": self.values["definition_version"],
+            "rule": self.rule.name,
+            "terms": self.rule.terms or "none",
+        }
 
 
 class Decider:
@@ -159,6 +191,55 @@ class Decider:
             if effect == "suspend_enforcement":
                 values["enforcement_suspended"] = True
         return values, planned
+
+    def move(self, row: Any, target: Lifecycle, now: datetime) -> Move:
+        """How the open case `row` moves to the lifecycle `target` (`[migration]`).
+
+        The first rule of the case's state whose guards hold (facts read under the case's
+        own version) decides the state and the term; raises `NoMoveRule` when none does.
+        """
+        source = self.rules(row.definition_version).lifecycle
+        migration = target.migrations.get(source.version)
+        facts = facts_of(row, source)
+        rule = next(
+            (
+                r
+                for r in (migration.rules_for(row.state) if migration else ())
+                if all(GUARDS[g](facts) for g in r.guards)
+            ),
+            None,
+        )
+        if rule is None or row.closed_at is not None:
+            raise NoMoveRule(row.id, row.state, source.version, target.version)
+        values: dict[str, Any] = {"definition_version": target.version, "state": rule.target}
+        timers: list[PlannedTimer] | None = []
+        term = target.states[rule.target].term
+        suspended = row.suspended_at is not None
+        cal = self.calendar
+        if target.states[rule.target].terminal:
+            values.update(self._enter_state(target, rule.target, {}, now))
+            timers = values.pop("_timers")
+        elif term is None:
+            values.update(term_name=None, term_due_at=None, term_days_left=None)
+        elif rule.terms == "kept":
+            timers = None
+        elif rule.terms == "replanned":
+            timers = None
+            if not suspended and row.term_due_at is not None:
+                last = cal.local_date(utc(row.term_due_at) - timedelta(microseconds=1))
+                due = term_end(term, last, cal)
+                values["term_due_at"] = due
+                timers = plan(term, due, now, cal)
+        elif suspended:  # restarted, with the whole term left for when the case resumes
+            values.update(term_name=term.name, term_due_at=None, term_days_left=term.days)
+        else:
+            due = term_due(term, now, cal)
+            values.update(term_name=term.name, term_due_at=due, term_days_left=None)
+            timers = plan(term, due, now, cal)
+        values["extensions_used"] = values.get("extensions_used", row.extensions_used)
+        if rule.terms == "restarted":
+            values["extensions_used"] = 0
+        return Move(rule, row.state, values, timers)
 
     def _changes(
         self,
@@ -263,10 +344,14 @@ class Engine(Decider):
         *,
         clock: Clock | None = None,
         calendar: BusinessCalendar | None = None,
+        opens_version: int | None = None,
     ) -> None:
         super().__init__(calendar)
         self.store = store
         self.clock = clock or SystemClock()
+        # The lifecycle new cases open under: the newest, unless a deployment holds back
+        # until it moves its open cases (`lifecycle_version` setting).
+        self.opens = states.current() if opens_version is None else states.get(opens_version)
 
     def lock(self, conn: Connection, case_id: int, skip_locked: bool = False) -> Any | None:
         """Lock a case row for the rest of the transaction; the row, or None if another
@@ -325,7 +410,7 @@ class Engine(Decider):
 
     def open_case(self, cmd: OpenCase) -> EventApplied:
         """Open a case with an opening event (refer, court_refer, refer_enforcement)."""
-        lc = states.current()
+        lc = self.opens
         decision = self._check_opening(cmd, lc)
         request = {k: v for k, v in vars(cmd).items() if k != "idempotency_key"}
         request["parties"] = [vars(p) for p in cmd.parties]
@@ -339,7 +424,7 @@ class Engine(Decider):
         For a batch that must open all of its cases or none (a bailiff's file); the caller
         commits or rolls back. Idempotency keys are not honoured here.
         """
-        lc = states.current()
+        lc = self.opens
         return self._open(conn, cmd, lc, self._check_opening(cmd, lc))
 
     # ------------------------------------------------------------------ firing
@@ -442,7 +527,7 @@ class Engine(Decider):
         Each is checked and stored exactly as `open_case` would (the same `openings`
         code); the caller commits or rolls back. Idempotency keys are not honoured here.
         """
-        lc = states.current()
+        lc = self.opens
         now = self.clock.now()
         batch = []
         for cmd in cmds:

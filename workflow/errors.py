@@ -1,4 +1,4 @@
-"""Every error the engine raises on purpose, in one tree.
+"""Every error tatulasu raises on purpose, in one tree.
 
     TatulasuError                      (states.errors)
     ├── InvalidDefinition              a lifecycle file is broken (raised on load)
@@ -7,51 +7,84 @@
     │   ├── InvalidField               one field, named, with the reason
     │   │   ├── InvalidIdentifier      an IIN/BIN fails its format or check digit
     │   │   └── UnknownEvent           the lifecycle has no such event (close names offered)
-    │   └── HeadsRefused               an exported heads file is not to be trusted
-    │       ├── HeadsUnsigned          of the older, unsigned format: export it again
-    │       ├── SignatureMismatch      edited, or signed with another key
-    │       └── PublicKeyMissing       signed, and no public key to check it with
+    │   ├── HeadsRefused               an exported heads file is not to be trusted
+    │   │   ├── HeadsMalformed         not a heads document at all
+    │   │   ├── HeadsUnsigned          of the older, unsigned format: export it again
+    │   │   ├── SignatureMismatch      edited, or signed with another key
+    │   │   └── PublicKeyMissing       signed, and no public key to check it with
+    │   ├── BodyTooLarge               (tatulasu.errors) the request body passed its limit -> 413
+    │   └── Unreadable                 (tatulasu.errors) a referral file unreadable as a whole
+    ├── Unauthenticated                (tatulasu.errors) no valid credentials -> 401
+    │   └── SignInRequired             (tatulasu.errors) a page needs a signed-in user
     ├── NotAllowed                     the command is well-formed but refused
     │   ├── EventNotAllowed            the event does not leave this state -> 409
     │   ├── GuardFailed                a guard of the event does not hold -> 409
     │   ├── CaseSuspended              the case's terms are suspended -> 409
-    │   └── RoleNotAllowed             the role may not fire this event (here) -> 403
-    │       └── PartyRoleNotAllowed    the party is not the claimant/respondent it needs
+    │   ├── RoleNotAllowed             the role may not fire this event (here) -> 403
+    │   │   └── PartyRoleNotAllowed    the party is not the claimant/respondent it needs
+    │   └── Forbidden                  (tatulasu.errors) the role or scope forbids it -> 403
+    │       ├── NoPages                (tatulasu.errors) a signed-in role without pages
+    │       └── CsrfRefused            (tatulasu.errors) a form not sent from our pages
     ├── Conflict                       someone else changed the case first -> 409
     │   ├── StaleVersion               the client's expected version is not current
     │   ├── ConcurrentUpdate           lost the race between load and update
+    │   ├── ConcurrentInsert           lost the race to insert a row (a unique key)
     │   ├── IdempotencyKeyReused       same key, different command
     │   ├── DuplicateCase              an open case exists for the same proceeding
     │   ├── ReportNotReady             an import job's report, asked before it finished
     │   ├── NotRetryable               a notification that has not failed, asked to retry
     │   └── ReportIdReused             a delivery report's id, seen before with another content
     ├── NotFound                       no such case -> 404
+    ├── ReplayRefused                  a record the rules do not give (a finding of verify)
+    ├── DeliveryError                  (tasks.errors) a notification could not be delivered
+    │   ├── TemporaryDeliveryError     try again later
+    │   └── PermanentDeliveryError     retrying will not help
     └── Unavailable                    a part the server needs failed (not the client's) -> 503
         ├── StoreError                 the database failed
         │   ├── StoreUnavailable       it could not be reached
         │   ├── StoreMisconfigured     its URL is malformed or names a backend/driver we lack
-        │   └── HistoryIsAppendOnly    an UPDATE/DELETE of the history was refused
+        │   ├── HistoryIsAppendOnly    an UPDATE/DELETE of the history was refused
+        │   └── ConstraintViolated     a write broke a constraint other than a unique key
         ├── MissingDependency          an optional program or package is not installed
+        │   └── GraphvizMissing        (tatulasu.errors) SVG/PNG asked, `dot` or graphviz missing
         └── KeyFileError               an audit signing/public key file is missing or wrong
 
-Database driver exceptions are translated into `StoreError` at the store boundary, so
-callers never catch SQLAlchemy's or psycopg's classes. The CLI, whose user typed the
-URL, treats `StoreMisconfigured` as input to fix (`tatulasu.exits`).
+Each class is defined once, in the errors module of its layer: `states.errors` (the root
+and the definition errors), this module (the engine's), `tasks.errors` (the sinks') and
+`tatulasu.errors` (those only an interface raises). Definition errors, raised on load,
+are apart from the refusals of a command (input, not allowed, conflict, not found), and
+both from the failures of what the server needs (`Unavailable`). `ReplayRefused` and
+`DeliveryError` never leave the replay and the dispatcher; if one did, it is a bug
+(500), like a broken definition.
+
+Database driver exceptions, `IntegrityError` included, are translated at the store
+boundary (`workflow.store.translate_errors`), so callers never catch SQLAlchemy's or
+psycopg's classes: a unique key another command took first is a `ConcurrentInsert`, any
+other broken constraint a `ConstraintViolated`. Each interface maps the tree once, by
+class, the nearest class of an error's MRO deciding (`tatulasu.errors.nearest`): HTTP
+statuses in `tatulasu.api.problems`, exit codes in `tatulasu.exits`, pages in
+`tatulasu.web.errors`. The CLI, whose user typed the URL, treats `StoreMisconfigured` as
+input to fix. `tests/unit/test_exception_tree.py` holds the three tables, this drawing
+and the code to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from states.errors import InvalidDefinition, TatulasuError
 
 __all__ = [
     "CaseSuspended",
+    "ConcurrentInsert",
     "ConcurrentUpdate",
     "Conflict",
+    "ConstraintViolated",
     "DuplicateCase",
     "EventNotAllowed",
     "GuardFailed",
+    "HeadsMalformed",
     "HeadsRefused",
     "HeadsUnsigned",
     "HistoryIsAppendOnly",
@@ -68,6 +101,7 @@ __all__ = [
     "NotRetryable",
     "PartyRoleNotAllowed",
     "PublicKeyMissing",
+    "ReplayRefused",
     "ReportIdReused",
     "ReportNotReady",
     "RoleNotAllowed",
@@ -119,6 +153,10 @@ class UnknownEvent(InvalidField):
 
 class HeadsRefused(InvalidInput):
     """A heads document that is not to be trusted."""
+
+
+class HeadsMalformed(HeadsRefused):
+    """Not a tatulasu heads document: another format, or content of the wrong shape."""
 
 
 class HeadsUnsigned(HeadsRefused):
@@ -205,6 +243,17 @@ class PartyRoleNotAllowed(RoleNotAllowed):
         )
 
 
+class NoMoveRule(NotAllowed):
+    """No rule of the newer lifecycle places a case in this state: a person decides."""
+
+    def __init__(self, case_id: int, state: str, from_version: int, to_version: int) -> None:
+        self.case_id, self.state = case_id, state
+        super().__init__(
+            f"case {case_id}: no rule of lifecycle version {to_version} places a case of"
+            f" version {from_version} in state {state!r}; it stays on version {from_version}"
+        )
+
+
 class Conflict(TatulasuError):
     """Someone else changed the case first; reload and decide again."""
 
@@ -228,6 +277,10 @@ class ConcurrentUpdate(Conflict):
         self.case_id = case_id
         self.version = version
         super().__init__(f"case {case_id} was changed by another command after version {version}")
+
+
+class ConcurrentInsert(Conflict):
+    """Another command inserted a row with the same unique key first."""
 
 
 class IdempotencyKeyReused(Conflict):
@@ -291,6 +344,15 @@ class NotFound(TatulasuError):
         super().__init__(f"no {what} {ident!r}")
 
 
+class ReplayRefused(TatulasuError):
+    """A record the engine's rules do not give: the history does not replay."""
+
+    def __init__(self, record: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.record = record
+        self.reason = reason
+
+
 class Unavailable(TatulasuError):
     """A part the server needs failed or is missing; not the client's fault."""
 
@@ -309,6 +371,10 @@ class StoreMisconfigured(StoreError):
 
 class HistoryIsAppendOnly(StoreError):
     """The database refused to update or delete a history record (a trigger or the role)."""
+
+
+class ConstraintViolated(StoreError):
+    """The database refused a write that breaks a constraint other than a unique key."""
 
 
 class MissingDependency(Unavailable):

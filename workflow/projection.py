@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 import states
 from workflow import identifiers, privacy
 from workflow.audit import Break, format_instant
-from workflow.errors import InvalidInput, NotAllowed, TatulasuError
+from workflow.errors import InvalidInput, NotAllowed, ReplayRefused, TatulasuError
 from workflow.schema import cases, timers
 from workflow.store import utc
 from workflow.tallies import SYSTEM
@@ -103,15 +103,6 @@ DAYS_TOLERANCE = 1e-6  # agreement_days: a float, filled by SQL for older cases
 _MALFORMED = (ValueError, KeyError, IndexError, TypeError, AttributeError, TatulasuError)
 
 
-class ReplayRefused(Exception):
-    """A record the engine's rules do not give: the history does not replay."""
-
-    def __init__(self, record: Any, reason: str) -> None:
-        super().__init__(reason)
-        self.record = record
-        self.reason = reason
-
-
 class CaseState:
     """A case row as the replay builds it: read by the engine's rules like a stored row."""
 
@@ -161,8 +152,12 @@ def replay(decider: Decider, records: Sequence[Any]) -> Replayed:
     )
     open_timers = list(planned)
     step, state_of = decider.step, case.__dict__
+    moves = states.migration_events()
     for record in records[1:]:
         at = utc(record.at)
+        if record.event in moves:
+            open_timers = _moved_to_version(decider, case, record, at, open_timers)
+            continue
         if record.actor == SYSTEM and record.role == SYSTEM:
             _fired(open_timers, record, at)
         try:
@@ -179,6 +174,32 @@ def replay(decider: Decider, records: Sequence[Any]) -> Replayed:
         case.version = record.seq
         case.updated_at = at
     return Replayed(case, parties, open_timers)
+
+
+def _moved_to_version(
+    decider: Decider, case: Any, record: Any, at: datetime, open_timers: list[PlannedTimer]
+) -> list[PlannedTimer]:
+    """Replay a move to a newer lifecycle (`workflow/moves.py`): the same rule must place
+    the case in the same state; its open timers after the move."""
+    try:
+        said = json.loads(record.payload)
+        if int(said["from_version"]) != case.definition_version:
+            raise ReplayRefused(record, "does not replay: the case was on another version")
+        move = decider.move(case, states.get(int(said["to_version"])), at)
+    except ReplayRefused:  # a TatulasuError too: not to be said twice
+        raise
+    except _MALFORMED as exc:
+        raise ReplayRefused(record, f"does not replay: {_said(exc)}") from None
+    if record.from_state != case.state or record.to_state != move.rule.target:
+        raise ReplayRefused(record, _moved(record, case.state, move.rule.target))
+    if said.get("rule") != move.rule.name:
+        raise ReplayRefused(
+            record, f"does not replay: moved by rule {said.get('rule')!r}, not {move.rule.name!r}"
+        )
+    case.__dict__.update(move.values)
+    case.version = record.seq
+    case.updated_at = at
+    return open_timers if move.timers is None else list(move.timers)
 
 
 _NO_PAYLOAD: Mapping[str, Any] = MappingProxyType({})

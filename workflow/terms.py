@@ -52,20 +52,20 @@ def term_due(term: Term, start: date | datetime, cal: BusinessCalendar) -> datet
     day = start if not isinstance(start, datetime) else cal.local_date(start)
     return cal.memo.get(
         ("due", day, term.days, term.counted_in, term.ends_on_working_day),
-        lambda: _end(term, cal.add_days(day, term.days, term.counted_in), cal),
+        lambda: term_end(term, cal.add_days(day, term.days, term.counted_in), cal),
     )
 
 
 def extended_due(term: Term, due: datetime, days: int, cal: BusinessCalendar) -> datetime:
     last = cal.local_date(due - timedelta(microseconds=1))
-    return _end(term, cal.add_days(last, days, term.counted_in), cal)
+    return term_end(term, cal.add_days(last, days, term.counted_in), cal)
 
 
 def resumed_due(term: Term, now: datetime, days_left: int, cal: BusinessCalendar) -> datetime:
-    return _end(term, cal.add_days(cal.local_date(now), days_left, term.counted_in), cal)
+    return term_end(term, cal.add_days(cal.local_date(now), days_left, term.counted_in), cal)
 
 
-def _end(term: Term, last: date, cal: BusinessCalendar) -> datetime:
+def term_end(term: Term, last: date, cal: BusinessCalendar) -> datetime:
     """The end of the term's last day, moved past days off when the term says so."""
     while term.ends_on_working_day and not cal.is_working_day(last):
         last += timedelta(days=1)
