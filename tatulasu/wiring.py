@@ -46,9 +46,7 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
     """The store, calendar and engine of one deployment (the clock is the system's unless given)."""
     store = Store(settings.database_url)
     calendar = calendar_from(settings)
-    engine = Engine(
-        store, clock=clock, calendar=calendar, opens_version=settings.lifecycle_version
-    )
+    engine = Engine(store, clock=clock, calendar=calendar, opens_version=settings.lifecycle_version)
     return App(settings=settings, store=store, calendar=calendar, engine=engine)
 
 
