@@ -73,12 +73,14 @@ class Term:
 
     def plans_like(self, other: Term) -> bool:
         """Whether `other` plans the same due instant and timers as this term."""
-        same = ("name", "days", "counted_in", "reminders", "remind", "on_expiry")
-        return all(getattr(self, a) == getattr(other, a) for a in same) and (
-            self.ends_on_working_day,
-            self.deadline,
-            self.reminder_event,
-        ) == (other.ends_on_working_day, other.deadline, other.reminder_event)
+        return self._plan_key == other._plan_key
+
+    @property
+    def _plan_key(self) -> tuple[Any, ...]:
+        return (
+            self.name, self.days, self.counted_in, self.reminders, self.remind,
+            self.on_expiry, self.ends_on_working_day, self.deadline, self.reminder_event,
+        )  # fmt: skip
 
 
 # What becomes of an open case's term when it moves to another version (`MoveRule`).

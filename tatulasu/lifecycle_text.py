@@ -109,6 +109,10 @@ def _term(term: Term, _: _Words) -> Iterator[str]:
         else _("from the day the case comes to this stage")
     )
     yield f"- {_.days(term, term.counted_in)}, {start}."
+    if term.ends_on_working_day and term.counted_in != "working":
+        yield "- " + _("A last day that falls on a day off moves to the next working day.")
+    if not term.deadline:
+        yield "- " + _("A waiting period, not a deadline: when it ends, no term is missed.")
     yield "- " + _("Source: %(source)s", source=term.source or "—")
     if term.extension is not None:
         ext = term.extension

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-import states
 from tatulasu.demo.people import staff
 from tatulasu.demo.plans import Plan, make_plans, opening
 from tatulasu.demo.policy import Snapshot, Step, Wait, decide
@@ -36,6 +35,10 @@ from workflow.schema import cases
 from workflow.summary import Summary, summary
 
 FIRST_DAY = date(2025, 1, 9)
+# The demo's year, 2025, ran under lifecycle version 1 (version 2 is the law of 2026):
+# its cases are version 1 cases, as a deployment's would be on the day it moves them
+# with `tatulasu lifecycle migrate --from 1 --to 2`.
+DEMO_LIFECYCLE = 1
 MAX_DAYS = 450
 SQLITE = "sqlite:///"
 
@@ -68,7 +71,7 @@ def fresh_sqlite(url: str) -> Path:
 
 def run_demo(url: str, *, cases: int = 134, seed: int = 1, progress: bool = True) -> DemoResult:
     fresh_sqlite(url)
-    settings = Settings(database_url=url)
+    settings = Settings(database_url=url, lifecycle_version=DEMO_LIFECYCLE)
     clock = SimulatedClock(datetime.combine(FIRST_DAY, time(8, 0), ZoneInfo(settings.timezone)))
     wired = build(settings, clock=clock)
     try:
@@ -187,7 +190,7 @@ class _Simulation:
         return Snapshot(row.state, row.mediator, row.suspended_at is not None)
 
     def _terminal(self, state: str) -> bool:
-        return states.current().states[state].terminal
+        return self.engine.opens.states[state].terminal
 
 
 @contextmanager

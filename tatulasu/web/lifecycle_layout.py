@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from states import Lifecycle
 from tatulasu.web.charts import short
 
-BOX_WIDTH = 200
+BOX_WIDTH = 200  # the widest a box is drawn; narrower when many columns must fit
 GAP_X = 64  # between columns: room for the arrows
+MIN_GAP_X = 40
+FIT_WIDTH = 1366 - 48  # a desktop page less its margins: the drawing never scrolls there
+LETTER = 7.2  # a generous width of one letter at 12 px, Cyrillic included
 GAP_Y = 18
 LINE = 16  # one line of a title
 PAD = 8
@@ -116,23 +119,36 @@ def wrap(text: str, width: int = CHARS, most: int = MAX_LINES) -> tuple[str, ...
 def layout(lc: Lifecycle, language: str) -> Drawing:
     """Where each state's box goes and the path of each arrow, for `language`'s titles."""
     cols = _ordered(columns(lc), moves(lc))
+    box_width, gap = _fitted(len(cols))
+    chars = int((box_width - 2 * PAD) / LETTER)
     boxes: dict[str, Box] = {}
     for i, column in enumerate(cols):
         y = float(MARGIN)
         for state in column:
             spec = lc.states[state]
-            lines = wrap(short(spec.titles.get(language, spec.title)))
+            lines = wrap(short(spec.titles.get(language, spec.title)), chars)
             tall = len(lines) * LINE + 2 * PAD
             boxes[state] = Box(
-                state, MARGIN + i * (BOX_WIDTH + GAP_X), y, BOX_WIDTH, tall, lines,
+                state, MARGIN + i * (box_width + gap), y, box_width, tall, lines,
                 spec.terminal, state == lc.initial,
             )  # fmt: skip
             y += tall + GAP_Y
-    width = MARGIN * 2 + len(cols) * BOX_WIDTH + (len(cols) - 1) * GAP_X
+    width = MARGIN * 2 + len(cols) * box_width + (len(cols) - 1) * gap
     height = max(b.y + b.height for b in boxes.values()) + MARGIN
     column_of = {s: i for i, c in enumerate(cols) for s in c}
     arrows = tuple(_arrows(moves(lc), boxes, column_of))
     return Drawing(width, height, tuple(boxes.values()), arrows)
+
+
+def _fitted(count: int) -> tuple[int, int]:
+    """The boxes' width and the gap between columns for `count` columns to fit the page:
+    the gap narrows first, then the boxes (their titles wrap to more lines)."""
+    room = FIT_WIDTH - 2 * MARGIN
+    for gap in (GAP_X, MIN_GAP_X):
+        width = (room - (count - 1) * gap) // count
+        if width >= BOX_WIDTH:
+            return BOX_WIDTH, gap
+    return max(int(width), 120), MIN_GAP_X
 
 
 def _ordered(cols: list[list[str]], edges: list[tuple[str, str]]) -> list[list[str]]:

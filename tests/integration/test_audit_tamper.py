@@ -254,7 +254,7 @@ def test_events_after_the_export_do_not_look_like_tampering(
     a, b = two_cases
     heads = exported_heads(desk)
     desk.fire(a, "reach_agreement", "mediator", agreement_ref="MA-1")
-    desk.fire(b, "extend", "coordinator")
+    desk.fire_filled(b, "extend", "mediator")
     assert verify(desk, heads).ok
 
 
@@ -299,7 +299,7 @@ def test_an_edited_heads_file_is_refused(desk: Any, two_cases: tuple[int, int]) 
     doc["cases"][str(a)]["head"] = "0" * 64
     with pytest.raises(errors.SignatureMismatch, match="the file was changed"):
         audit.parse_heads(doc, KEY.public_key())
-    with pytest.raises(ValueError, match="not a tatulasu audit heads file"):
+    with pytest.raises(errors.HeadsMalformed, match="not a tatulasu audit heads file"):
         audit.parse_heads({"format": "something-else"}, KEY.public_key())
 
 

@@ -86,7 +86,9 @@ def test_reassigning_a_mediator_needs_a_reassignment_reason_and_a_current_mediat
 def test_the_chamber_reassigns_the_bailiff_with_a_reason(desk: Any) -> None:
     case_id = desk.refer_enforcement().case_id
     bailiff = desk.register("bailiff-9", role="bailiff", centre=None)
-    done = desk.fire(case_id, "reassign_bailiff", "chamber", bailiff=bailiff, reason="breach_found")
+    done = desk.fire_filled(
+        case_id, "reassign_bailiff", "chamber", bailiff=bailiff, reason="breach_found"
+    )
     assert done.to_state == "enforcement_reconciliation"
     assert desk.case(case_id).bailiff == "bailiff-9"
     assert {m.recipient for m in desk.outbox(case_id) if m.seq == done.seq} >= {"bailiff:bailiff-9"}
@@ -97,7 +99,7 @@ def test_the_chamber_reassigns_the_bailiff_with_a_reason(desk: Any) -> None:
 def test_only_enforcement_cases_have_their_bailiff_reassigned(desk: Any) -> None:
     case_id = desk.to_state("agreement")  # a court case
     with pytest.raises(GuardFailed, match="from_enforcement"):
-        desk.fire(case_id, "reassign_bailiff", "chamber", bailiff="b", reason="breach_found")
+        desk.fire_filled(case_id, "reassign_bailiff", "chamber", bailiff="b", reason="breach_found")
 
 
 def test_reassignment_is_allowed_while_the_case_is_suspended(desk: Any) -> None:
@@ -128,7 +130,7 @@ FIRE_REJECTIONS: dict[str, tuple[type[TatulasuError], Callable[[Any, int], Any]]
         RoleNotAllowed,
         lambda d, c: d.fire(c, "reach_agreement", "party", agreement_ref="A"),
     ),
-    "guard fails": (GuardFailed, lambda d, c: d.fire(c, "extend", "mediator")),
+    "guard fails": (GuardFailed, lambda d, c: d.fire_filled(c, "extend", "mediator")),
     "stale version": (
         StaleVersion,
         lambda d, c: d.fire(c, "record_session", "mediator", expected_version=4),
@@ -156,7 +158,7 @@ FIRE_REJECTIONS: dict[str, tuple[type[TatulasuError], Callable[[Any, int], Any]]
 @pytest.mark.parametrize("what", list(FIRE_REJECTIONS))
 def test_a_rejected_event_leaves_the_database_unchanged(desk: Any, what: str) -> None:
     case_id = desk.to_state("in_mediation")
-    desk.fire(case_id, "extend", "mediator")  # the one extension is used up
+    desk.fire_filled(case_id, "extend", "mediator")  # the one extension is used up
     expected_error, attempt = FIRE_REJECTIONS[what]
     before = desk.snapshot()
     with pytest.raises(expected_error):

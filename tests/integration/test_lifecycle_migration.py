@@ -32,7 +32,7 @@ OPEN_STATES = (
     "court_conciliation",
     "enforcement_reconciliation",
     "agreement",
-    "court",
+    "court",  # a pre-trial failure (see `_open_in`), which version 1 leaves before the court
 )
 
 
@@ -52,10 +52,17 @@ def _open_timers(store: Store, case_id: int) -> list[tuple[Any, ...]]:
     return [(k, e, utc(d)) for k, e, d in rows]
 
 
-def _a_court_case_from_a_court(v1: Desk) -> int:
-    case_id = v1.court_refer().case_id
-    v1.fire(case_id, "fail", "court", reason="no_agreement")
+def _open_in(v1: Desk, state: str) -> int:
+    """A version 1 case in `state`; in "court" after mediation failed before any court."""
+    if state != "court":
+        return v1.to_state(state)
+    case_id = v1.to_state("in_mediation")
+    v1.fire(case_id, "fail", "mediator", reason="no_agreement")
     return case_id
+
+
+def _a_court_case_from_a_court(v1: Desk) -> int:
+    return v1.to_state("court")
 
 
 def test_new_cases_open_under_the_newest_version_and_v1_cases_live_beside_them(
@@ -63,7 +70,7 @@ def test_new_cases_open_under_the_newest_version_and_v1_cases_live_beside_them(
 ) -> None:
     assert states.current().version == 2
     new = Desk(engine, v1.clock)
-    old_id, new_id = v1.to_state("court"), new.refer().case_id
+    old_id, new_id = _open_in(v1, "court"), new.refer().case_id
     assert (v1.case(old_id).definition_version, v1.case(new_id).definition_version) == (1, 2)
     # The same events, each by its own version's rules: a pre-trial failure is a court
     # case under version 1 and a closed one under version 2.
@@ -77,7 +84,7 @@ def test_new_cases_open_under_the_newest_version_and_v1_cases_live_beside_them(
 
 
 def test_the_dry_run_says_what_would_change_and_writes_nothing(v1: Desk) -> None:
-    ids = {state: v1.to_state(state) for state in OPEN_STATES}
+    ids = {state: _open_in(v1, state) for state in OPEN_STATES}
     before = {i: (v1.case(i), _open_timers(v1.store, i)) for i in ids.values()}
     report = moves.move_cases(v1.engine, 1, 2, "operator", dry_run=True)
     placed = {m.case_id: m.to_state for m in report.moved}
@@ -99,7 +106,7 @@ def test_the_dry_run_says_what_would_change_and_writes_nothing(v1: Desk) -> None
 def test_the_move_places_each_case_records_it_and_verify_replays_it(
     v1: Desk, calendar: Any
 ) -> None:
-    ids = {state: v1.to_state(state) for state in OPEN_STATES}
+    ids = {state: _open_in(v1, state) for state in OPEN_STATES}
     from_court = _a_court_case_from_a_court(v1)
     closed = v1.to_state("in_mediation")
     v1.fire(closed, "reach_agreement", "mediator", agreement_ref="MA-9")
@@ -153,7 +160,7 @@ def test_the_move_places_each_case_records_it_and_verify_replays_it(
 
 def test_a_second_run_moves_nothing_and_closed_cases_are_not_touched(v1: Desk) -> None:
     for state in OPEN_STATES:
-        v1.to_state(state)
+        _open_in(v1, state)
     done = v1.to_state("in_mediation")
     v1.fire(done, "reach_agreement", "mediator", agreement_ref="MA-1")
     declined = v1.refer().case_id

@@ -25,6 +25,8 @@ from workflow.schema import timers as timer_table
 THREADS = 16
 JOIN_TIMEOUT = 60
 
+from tests.conftest import START
+
 
 def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
     """Start every job at once (a barrier); return each one's result or exception."""
@@ -53,10 +55,17 @@ def chain_ok(desk: Any) -> None:
     assert report.ok, report.breaks
 
 
+# The parties' written consent an extension records (version 2); the date is filled in.
+CONSENT = {
+    "consent_of": "claimant, respondent",
+    "consented_on": START.date().isoformat(),
+    "consent_ref": "C-1",
+}
+
 CONFLICTING = [
     ("record_session", "mediator", {}),
     ("record_consultation", "coordinator", {}),
-    ("extend", "mediator", {}),
+    ("extend", "mediator", CONSENT),
     ("suspend", "coordinator", {"reason": "illness"}),
     ("reassign_mediator", "coordinator", {"mediator": "med-x", "reason": "party_request"}),
     ("fail", "mediator", {"reason": "no_agreement"}),
@@ -172,7 +181,7 @@ def test_two_sweepers_and_users_at_once_never_double_fire_and_never_deadlock(des
             event, role, payload = rng.choice(
                 [
                     ("record_session", "mediator", {}),
-                    ("extend", "mediator", {}),
+                    ("extend", "mediator", CONSENT),
                     ("record_consultation", "coordinator", {}),
                 ]
             )

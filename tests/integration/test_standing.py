@@ -36,7 +36,9 @@ def test_the_chamber_puts_only_a_registered_bailiff_of_the_region_on_a_case(
         desk.register(bailiff, role=role, region=region)
     before = desk.snapshot()
     with pytest.raises(InvalidField, match=refusal) as caught:
-        desk.fire(case_id, "reassign_bailiff", "chamber", bailiff=bailiff, reason="breach_found")
+        desk.fire_filled(
+            case_id, "reassign_bailiff", "chamber", bailiff=bailiff, reason="breach_found"
+        )
     assert caught.value.field == "payload.bailiff"
     assert desk.snapshot() == before
 
@@ -47,7 +49,7 @@ def test_a_deactivated_bailiff_is_not_put_on_a_case(desk: Desk) -> None:
     with desk.store.transaction() as conn:
         users.deactivate(conn, "bailiff-gone")
     with pytest.raises(InvalidField, match="'bailiff-gone' is deactivated"):
-        desk.fire(
+        desk.fire_filled(
             case_id, "reassign_bailiff", "chamber", bailiff="bailiff-gone", reason="breach_found"
         )
 

@@ -13,6 +13,8 @@ from workflow.errors import CaseSuspended, GuardFailed
 from workflow.schema import timers as timer_table
 from workflow.store import utc
 
+pytestmark = pytest.mark.lifecycle(1)  # version 1's terms: its cases live on by them
+
 ALMATY = ZoneInfo("Asia/Almaty")
 
 

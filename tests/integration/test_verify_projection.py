@@ -58,7 +58,7 @@ def test_an_untouched_projection_verifies(desk: Any, tampered: dict[str, int]) -
 CASE_EDITS = [
     ("state", "UPDATE cases SET state = 'settled' WHERE id = :c"),
     ("version", "UPDATE cases SET version = version + 1 WHERE id = :c"),
-    ("definition_version", "UPDATE cases SET definition_version = 2 WHERE id = :c"),
+    ("definition_version", "UPDATE cases SET definition_version = 1 WHERE id = :c"),
     ("region", "UPDATE cases SET region = 'AST' WHERE id = :c"),
     ("centre", "UPDATE cases SET centre = 'Another centre' WHERE id = :c"),
     ("mediator", "UPDATE cases SET mediator = 'med-2' WHERE id = :c"),
@@ -327,7 +327,7 @@ def test_fired_reminders_and_escalations_replay(desk: Any) -> None:
 
     referred = desk.to_state("referred")
     mediated = desk.to_state("in_mediation")
-    desk.fire(mediated, "extend", "coordinator")
+    desk.fire_filled(mediated, "extend", "mediator")
     suspended = desk.to_state("in_mediation")
     desk.fire(suspended, "suspend", "coordinator", reason="illness")
     for _ in range(80):

@@ -44,14 +44,14 @@ def test_the_shipped_definition_loads() -> None:
 
 
 def test_the_package_serves_the_shipped_definition_as_current() -> None:
-    assert states.versions() == [1]
-    assert states.current() is states.get(1)
+    assert states.versions() == [1, 2]
+    assert states.current() is states.get(2)  # new cases open under the newest
     with pytest.raises(InvalidDefinition, match="no such lifecycle"):
         states.get(99)
 
 
 def test_star_in_from_means_every_open_state_but_not_the_initial_or_terminal_ones() -> None:
-    lc = states.current()
+    lc = states.get(1)
     withdraw_from = lc.events["withdraw"].sources()
     assert withdraw_from == frozenset(lc.open_states())
     assert "new" not in withdraw_from
@@ -59,7 +59,7 @@ def test_star_in_from_means_every_open_state_but_not_the_initial_or_terminal_one
 
 
 def test_terms_of_the_shipped_definition_are_data_with_their_source() -> None:
-    lc = states.current()
+    lc = states.get(1)
     expected = {
         "referred": (3, "working"),
         "pre_trial": (10, "calendar"),
@@ -125,7 +125,7 @@ def test_a_terminal_state_with_a_term_is_rejected() -> None:
 
 def _add_limbo(r: dict[str, Any]) -> None:
     """A non-terminal state `limbo` entered from pre_trial; "*" would give it a way out."""
-    r["events"]["withdraw"]["from"] = states.current().open_states()
+    r["events"]["withdraw"]["from"] = states.get(1).open_states()
     r["states"]["limbo"] = {"title": titled("no way out")}
     r["events"]["park"] = {
         "from": ["pre_trial"],
@@ -303,7 +303,7 @@ def test_an_expiry_event_missing_its_required_reason_is_rejected_on_load() -> No
 
 
 def test_every_guard_of_the_shipped_file_is_explained_in_english_russian_and_kazakh() -> None:
-    lc = states.current()
+    lc = states.get(1)
     used = {g for e in lc.events.values() for r in e.routes for g in r.guards}
     assert used <= set(lc.guards)
     for guard in lc.guards.values():
@@ -338,7 +338,7 @@ def test_an_explanation_for_a_guard_outside_the_vocabulary_is_a_definition_error
 
 
 def test_every_item_of_the_shipped_definition_has_a_title_in_each_language() -> None:
-    lc = states.current()
+    lc = states.get(1)
     assert lc.title_of("state", "returned_to_bailiff", "ru") == (
         "Возвращено судебному исполнителю; исполнительное производство возобновляется"
     )
@@ -385,7 +385,7 @@ def test_a_title_in_an_unknown_language_or_for_nothing_is_refused() -> None:
 
 
 def test_titles_are_presentation_and_change_no_decision() -> None:
-    lc = states.current()
+    lc = states.get(1)
     renamed = parse(broken(lambda r: r["events"]["fail"]["title"].update(ru="Провал")))
     assert renamed.table == lc.table
     assert renamed.events["fail"].routes == lc.events["fail"].routes

@@ -57,7 +57,17 @@ def test_a_stage_lists_what_people_may_do_there_but_not_the_clocks_own_steps() -
     stage = text.split("## " + lc.states["pre_trial"].titles["en"])[1].split("\n## ")[0]
     assert "(coordinator, mediator) → " + lc.states["in_mediation"].titles["en"] in stage
     assert "- " + lc.events["remind"].titles["en"] not in stage  # told under the term
-    assert "Reminders, days before it runs out: 3, 1; to: mediator, party" in stage
+    offer = text.split("## " + lc.states["offer_received"].titles["en"])[1].split("\n## ")[0]
+    assert "Reminders, days before it runs out: 3, 1; to: mediator, party" in offer
+    assert "moves to the next working day" in offer
+
+
+def test_a_waiting_period_is_told_apart_from_a_deadline() -> None:
+    lc = states.current()
+    text = describe(lc, "ru")
+    stage = text.split("## " + lc.states["approved"].titles["ru"])[1].split("\n## ")[0]
+    assert "Период ожидания, а не срок" in stage
+    assert "ruling_prepared_on" in stage
 
 
 def test_the_command_knows_the_languages_of_the_catalogues() -> None:

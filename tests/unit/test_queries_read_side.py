@@ -77,14 +77,14 @@ def test_summary_counts_outcomes_terms_and_days_to_agreement(desk: Desk) -> None
     assert (s.cases, s.closed, s.open) == (3, 2, 1)
     assert s.outcomes == {"judgment": 1, "settled": 1}
     assert s.reconciled == 1 and s.reconciled_share == 0.5
-    assert s.by_origin == {"party": 3}
+    assert s.by_origin == {"party": 2, "court": 1}
     assert s.consultations == 1
     assert s.days_to_agreement.count == 1
     assert s.days_to_agreement.median == pytest.approx(6.0, abs=0.1)
     assert s.escalations == 2
     assert s.terms_missed == 1  # one acceptance term, escalated twice
     assert s.reminders_sent >= 1
-    assert scoped.cases == 0
+    assert (scoped.cases, scoped.outcomes) == (1, {"judgment": 1})  # the court case, KAR
     assert future.cases == 0
     assert still_open.state == "referred"
     assert still_open.open_terms == ()  # both escalation steps have fired
