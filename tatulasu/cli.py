@@ -466,10 +466,10 @@ def _read_heads(path: Path, public_key: Path | None) -> dict[int, tuple[int, str
         ) from None
     except errors.SignatureMismatch as exc:
         raise fail(f"--heads: {path} refused: {exc}", PROBLEM_FOUND) from None
+    except errors.HeadsMalformed as exc:
+        raise fail(f"--heads: {path} is not a valid heads file: {exc}", BAD_INPUT) from None
     except errors.HeadsRefused as exc:
         raise fail(f"--heads: {path} refused: {exc}", BAD_INPUT) from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise fail(f"--heads: {path} is not a valid heads file: {exc}", BAD_INPUT) from None
 
 
 @audit_app.command("export-heads")

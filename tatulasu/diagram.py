@@ -16,7 +16,18 @@ from pathlib import Path
 
 from states import Lifecycle
 from states.definition import build_machine
-from workflow.errors import InvalidField, MissingDependency
+from tatulasu.errors import GraphvizMissing
+from workflow.errors import InvalidField
+
+__all__ = [
+    "FORMATS",
+    "SUFFIXES",
+    "GraphvizMissing",
+    "format_for",
+    "image",
+    "mermaid",
+    "missing_for_images",
+]
 
 FORMATS = ("mermaid", "svg", "png")
 # What each format's file is called, and how its content begins.
@@ -28,17 +39,6 @@ _DOT = (
     "or https://graphviz.org/download/)"
 )
 _PACKAGE = "the Python package graphviz (pip install 'tatulasu[graphviz]')"
-
-
-class GraphvizMissing(MissingDependency):
-    """SVG or PNG was asked for, but `dot` or the Python `graphviz` package is missing."""
-
-    def __init__(self, missing: list[str]) -> None:
-        self.missing = missing
-        super().__init__(
-            f"SVG and PNG need {' and '.join(missing)}: install "
-            f"{'them' if len(missing) > 1 else 'it'}, or use --format mermaid"
-        )
 
 
 def missing_for_images() -> list[str]:

@@ -1,8 +1,8 @@
 """How the CLI ends: one readable line on stderr and an exit code a script can test.
 
 A user's mistake is not a crash, so errors tatulasu raises on purpose never print a
-traceback. The codes group the error tree of `workflow.errors` by what the caller
-should do next:
+traceback. `CODES` groups the error tree of `workflow.errors` by what the caller should
+do next, the nearest class of an error's MRO deciding (`tatulasu.errors.nearest`):
 
     0  done                      1  checked, and found a problem (audit verify)
     2  fix the input             3  refused now: reload, or do something else first
@@ -10,7 +10,9 @@ should do next:
 
 A `--database-url` that is malformed or names a backend other than SQLite or PostgreSQL
 is input to fix (2); a database that cannot be reached, or fails, is 5, and so is a
-missing optional tool (Graphviz for `diagram --format svg`).
+missing optional tool (Graphviz for `diagram --format svg`), a broken lifecycle or
+calendar file, and what the server raises only inside itself (a replay's refusal, a
+sink's). Credentials (never asked by the CLI) are input to fix.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from tasks.errors import DeliveryError
+from tatulasu.errors import Unauthenticated, nearest
 from workflow.errors import (
     Conflict,
     InvalidDefinition,
     InvalidInput,
     NotAllowed,
     NotFound,
+    ReplayRefused,
     StoreMisconfigured,
     TatulasuError,
     Unavailable,
@@ -43,22 +48,23 @@ BROKEN = 5
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_CODES: tuple[tuple[type[TatulasuError], int], ...] = (
-    (InvalidInput, BAD_INPUT),
-    (StoreMisconfigured, BAD_INPUT),  # the user typed the URL (or its variable)
-    (NotAllowed, REFUSED),
-    (Conflict, REFUSED),
-    (NotFound, NOT_FOUND),
-    (Unavailable, BROKEN),
-    (InvalidDefinition, BROKEN),
-)
+CODES: dict[type[TatulasuError], int] = {
+    TatulasuError: BROKEN,  # a class under none of the branches below: a bug
+    InvalidInput: BAD_INPUT,
+    Unauthenticated: BAD_INPUT,
+    NotAllowed: REFUSED,
+    Conflict: REFUSED,
+    NotFound: NOT_FOUND,
+    Unavailable: BROKEN,
+    StoreMisconfigured: BAD_INPUT,  # the user typed the URL (or its variable)
+    InvalidDefinition: BROKEN,
+    ReplayRefused: BROKEN,
+    DeliveryError: BROKEN,
+}
 
 
 def exit_code(error: TatulasuError) -> int:
-    for kind, code in _CODES:
-        if isinstance(error, kind):
-            return code
-    return BROKEN
+    return nearest(CODES, error)
 
 
 def fail(message: str, code: int) -> typer.Exit:

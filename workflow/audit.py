@@ -33,7 +33,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import audit_keys
-from workflow.errors import HeadsRefused, HeadsUnsigned, PublicKeyMissing, SignatureMismatch
+from workflow.errors import (
+    HeadsMalformed,
+    HeadsRefused,
+    HeadsUnsigned,
+    PublicKeyMissing,
+    SignatureMismatch,
+)
 from workflow.schema import audit_events, cases, parties, timers
 from workflow.store import utc
 
@@ -377,17 +383,17 @@ def parse_heads(
     Raises `HeadsUnsigned` for a document of the older, unsigned format (its digest can
     be recomputed by whoever edits it), `PublicKeyMissing` without a key to check with,
     `SignatureMismatch` for an edited document or one signed with another key, and
-    ValueError for anything that is not a heads file.
+    `HeadsMalformed` for anything that is not a heads file: all of them `HeadsRefused`.
     """
     if not isinstance(doc, Mapping):
-        raise ValueError("not a tatulasu audit heads file")
+        raise HeadsMalformed("not a tatulasu audit heads file")
     if doc.get("format") == UNSIGNED_HEADS_FORMAT:
         raise HeadsUnsigned(
             "the heads file is unsigned (an older export); export the heads again with"
             " `tatulasu audit export-heads --key PRIVATE.pem`"
         )
     if doc.get("format") != HEADS_FORMAT:
-        raise ValueError("not a tatulasu audit heads file")
+        raise HeadsMalformed("not a tatulasu audit heads file")
     signature = doc.get("signature")
     if not isinstance(signature, Mapping) or not isinstance(signature.get("value"), str):
         raise HeadsUnsigned("the heads file carries no signature")
@@ -406,5 +412,8 @@ def parse_heads(
                 f" the public key given is {expected!r}"
             )
         raise SignatureMismatch("the signature does not match: the file was changed")
-    heads = doc["cases"]
-    return {int(k): (int(v["version"]), str(v["head"])) for k, v in heads.items()}
+    try:
+        return {int(k): (int(v["version"]), str(v["head"])) for k, v in doc["cases"].items()}
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        # Signed by the operator's key, and still not of the shape an export writes.
+        raise HeadsMalformed(f"the heads' cases are not case = {{version, head}}: {exc}") from None

@@ -20,6 +20,7 @@
     │   ├── EventNotAllowed            the event does not leave this state -> 409
     │   ├── GuardFailed                a guard of the event does not hold -> 409
     │   ├── CaseSuspended              the case's terms are suspended -> 409
+    │   ├── NoMoveRule                 no rule of a newer lifecycle places the case -> 409
     │   ├── RoleNotAllowed             the role may not fire this event (here) -> 403
     │   │   └── PartyRoleNotAllowed    the party is not the claimant/respondent it needs
     │   └── Forbidden                  (tatulasu.errors) the role or scope forbids it -> 403
@@ -96,6 +97,7 @@ __all__ = [
     "InvalidInput",
     "KeyFileError",
     "MissingDependency",
+    "NoMoveRule",
     "NotAllowed",
     "NotFound",
     "NotRetryable",

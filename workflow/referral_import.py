@@ -259,11 +259,6 @@ def _opened(engine: Engine, conn: Connection, good: list[Checked]) -> list[RowOu
     ]
 
 
-class _RolledBack(Exception):
-    def __init__(self, outcome: RowOutcome) -> None:
-        self.outcome = outcome
-
-
 def _open_all_or_none(
     engine: Engine,
     batches: Iterator[list[Checked]],
@@ -274,16 +269,19 @@ def _open_all_or_none(
 ) -> RowOutcome | None:
     """Every row in one transaction: the first refusal rolls the whole file back.
 
-    Returns the refused row's outcome (nothing was opened), or None when all were.
+    Returns the refused row's outcome (nothing was opened), or None when all were. The
+    refusal leaves the transaction as it came, so that the transaction rolls back.
     """
     done = 0
+    refused: RowOutcome | None = None
     try:
         with engine.store.transaction() as conn:
             for batch in batches:
                 try:
                     opened = _opened(engine, conn, batch)
                 except (InvalidInput, NotAllowed, Conflict) as exc:
-                    raise _RolledBack(_refused(_culprit(batch, exc), exc, batch)) from exc
+                    refused = _refused(_culprit(batch, exc), exc, batch)
+                    raise
                 for outcome in opened:
                     record(outcome)
                 done += len(batch)
@@ -291,8 +289,10 @@ def _open_all_or_none(
                     progress("opening", done, summary.rows)
             if on_commit is not None:
                 on_commit(conn, summary)
-    except _RolledBack as rolled_back:
-        return rolled_back.outcome
+    except (InvalidInput, NotAllowed, Conflict):
+        if refused is None:  # not a row's refusal (on_commit's)
+            raise
+        return refused
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +20,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from workflow.errors import (
+    ConcurrentInsert,
+    ConstraintViolated,
     HistoryIsAppendOnly,
     StoreError,
     StoreMisconfigured,
     StoreUnavailable,
+    TatulasuError,
 )
 from workflow.schema import HISTORY_TABLES
 
@@ -180,29 +184,59 @@ def shown_url(url: str) -> str:
 
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn driver exceptions into ours at the boundary (IntegrityError is left to callers)."""
+    """Turn driver exceptions into ours at the boundary: none of SQLAlchemy's or the
+    driver's classes leaves it, so callers catch only the tree of `workflow.errors`."""
     try:
         yield
     except sa.exc.DBAPIError as exc:
-        if _refused_by_history(exc):
-            raise HistoryIsAppendOnly(f"the history is append-only: {_first_line(exc)}") from exc
-        if isinstance(exc, sa.exc.IntegrityError):
-            raise
-        if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
-            if _is_unreachable(exc):
-                raise StoreUnavailable(f"database unavailable: {_first_line(exc)}") from exc
-            raise StoreError(f"database error: {_first_line(exc)}") from exc
-        raise StoreError(f"database error: {_first_line(exc)}") from exc
+        raise _translated(exc, exc.orig, isinstance(exc, sa.exc.IntegrityError)) from exc
     except sa.exc.TimeoutError as exc:  # every pooled connection busy for too long
         raise StoreUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+    except _raw_driver_errors() as exc:  # psycopg's own, from a COPY below SQLAlchemy
+        raise _translated(exc, exc, isinstance(exc, _raw_driver_errors(integrity=True))) from exc
 
 
-def _refused_by_history(exc: sa.exc.DBAPIError) -> bool:
+def _translated(exc: Exception, orig: BaseException | None, integrity: bool) -> TatulasuError:
+    if _refused_by_history(orig):
+        return HistoryIsAppendOnly(f"the history is append-only: {_first_line(exc)}")
+    if integrity:
+        return _integrity(exc, orig)
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) and _is_unreachable(exc):
+        return StoreUnavailable(f"database unavailable: {_first_line(exc)}")
+    return StoreError(f"database error: {_first_line(exc)}")
+
+
+def _integrity(exc: Exception, orig: BaseException | None) -> TatulasuError:
+    """A unique key another command took first is a conflict; any other broken
+    constraint (a foreign key, NOT NULL, CHECK) is the store's refusal of a bad write."""
+    if _is_unique_violation(orig):
+        return ConcurrentInsert(f"another command wrote the same row first: {_first_line(exc)}")
+    return ConstraintViolated(f"the database refused the write: {_first_line(exc)}")
+
+
+_SQLITE_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def _is_unique_violation(orig: BaseException | None) -> bool:
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return True
+    return getattr(orig, "sqlite_errorname", None) in _SQLITE_UNIQUE
+
+
+def _raw_driver_errors(*, integrity: bool = False) -> tuple[type[Exception], ...]:
+    """psycopg's error classes once it is loaded (a PostgreSQL store); else none."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return ()
+    return (psycopg.IntegrityError,) if integrity else (psycopg.Error,)
+
+
+def _refused_by_history(orig: BaseException | None) -> bool:
     """A trigger of migration 0005 said no, or the application's role lacks the right."""
-    text = str(exc.orig)
+    text = str(orig)
     if "is append-only:" in text:
         return True
-    denied = getattr(exc.orig, "sqlstate", None) == "42501"  # insufficient_privilege
+    denied = getattr(orig, "sqlstate", None) == "42501"  # insufficient_privilege
     return denied and any(f"table {name}" in text for name in HISTORY_TABLES)
 
 

@@ -94,10 +94,10 @@ def verify_against_heads(
             "heads",
             "cannot be checked: the server has no public key (TATULASU_AUDIT_PUBLIC_KEY_FILE)",
         ) from None
+    except errors.HeadsMalformed as exc:
+        raise InvalidField("heads", f"is not a tatulasu heads document: {exc}") from None
     except errors.HeadsRefused as exc:
         raise InvalidField("heads", f"refused: {exc}") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InvalidField("heads", f"is not a tatulasu heads document: {exc}") from None
     return _verify(app, user, parsed)
 
 

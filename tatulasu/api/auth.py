@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 
-from tatulasu.api.problems import Forbidden, Unauthenticated
+from tatulasu.errors import Forbidden, Unauthenticated
 from tatulasu.wiring import App
 from workflow import scopes, users
 from workflow.errors import NotFound

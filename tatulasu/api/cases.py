@@ -10,8 +10,9 @@ from fastapi import APIRouter, Header, Query, Response
 import states
 from tatulasu.api import disclosure
 from tatulasu.api.auth import CurrentUser, Wired, require_case, require_writer
-from tatulasu.api.problems import Forbidden, responses
+from tatulasu.api.problems import responses
 from tatulasu.api.schemas import CaseId, CaseOut, CasePage, EventOut, ReferralIn, Timeline
+from tatulasu.errors import Forbidden
 from workflow import queries, scopes, search
 from workflow.centres import Centres
 from workflow.commands import OpenCase, PartyInput

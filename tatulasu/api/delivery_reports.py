@@ -23,8 +23,9 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from tatulasu.api.auth import Wired
-from tatulasu.api.problems import Unauthenticated, responses
+from tatulasu.api.problems import responses
 from tatulasu.api.schemas import Model
+from tatulasu.errors import Unauthenticated
 from workflow import delivery_reports
 from workflow.errors import InvalidField, NotFound
 

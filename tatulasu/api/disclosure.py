@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tatulasu.api.problems import Forbidden
+from tatulasu.errors import Forbidden
 from tatulasu.wiring import App
 from workflow import access_log
 from workflow.queries import CaseView, HistoryRecord

@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tatulasu.api.auth import UNKNOWN_TOKEN, Token, app_of, authenticate, require_writer
 from tatulasu.api.cases import IdempotencyKey, etag
-from tatulasu.api.problems import Forbidden, Unauthenticated, responses
+from tatulasu.api.problems import responses
 from tatulasu.api.schemas import CaseId, EventIn, EventOut
+from tatulasu.errors import Forbidden, Unauthenticated
 from tatulasu.wiring import App
 from workflow import scopes, users
 from workflow.commands import EventApplied, FireEvent

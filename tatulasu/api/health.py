@@ -19,8 +19,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from tatulasu.api.auth import Wired
-from tatulasu.api.problems import Unauthenticated, responses
+from tatulasu.api.problems import responses
 from tatulasu.api.schemas import Model
+from tatulasu.errors import Unauthenticated
 from workflow.errors import TatulasuError
 
 router = APIRouter(tags=["operations"])

@@ -28,7 +28,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tatulasu.api.auth import UNKNOWN_TOKEN
-from tatulasu.api.problems import Unauthenticated, from_error, problem
+from tatulasu.api.problems import from_error
+from tatulasu.errors import BodyTooLarge, Unauthenticated
 from workflow import users, web_sessions
 from workflow.errors import TatulasuError
 from workflow.store import Store
@@ -45,16 +46,18 @@ PUBLIC = (
 NO_TOKEN = "send `Authorization: Bearer <token>`"
 
 
-class BodyTooLarge(Exception):
-    """The body passed its route's limit while it was being received."""
-
-
 def size(limit: int) -> str:
     """`1 MB`, `64 KB` or `1000 bytes`: the limit as an operator would set it."""
     for unit, name in ((1024 * 1024, "MB"), (1024, "KB")):
         if limit >= unit and limit % unit == 0:
             return f"{limit // unit} {name}"
     return f"{limit} bytes"
+
+
+def too_large(limit: int, setting: str) -> BodyTooLarge:
+    """The refusal of a body past `limit`, naming the setting that sets it."""
+    detail = f"the body is larger than the limit of {size(limit)} ({limit} bytes, {setting})"
+    return BodyTooLarge(limit, detail)
 
 
 def _public(path: str) -> bool:
@@ -153,11 +156,7 @@ class Limits:
 
     @staticmethod
     def _too_large(limit: int, setting: str) -> Response:
-        return problem(
-            413, "body-too-large", "The request body is too large",
-            f"the body is larger than the limit of {size(limit)} ({limit} bytes, {setting})",
-            field="body", limit=limit,
-        )  # fmt: skip
+        return from_error(too_large(limit, setting))
 
     async def _counted(
         self, scope: Scope, receive: Receive, send: Send, limit: int, setting: str
@@ -178,7 +177,7 @@ class Limits:
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
-                    raise BodyTooLarge(f"more than {limit} bytes")
+                    raise too_large(limit, setting)
             return message
 
         async def sending(message: Message) -> None:

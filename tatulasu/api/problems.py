@@ -1,15 +1,19 @@
 """Every error of the HTTP API as an RFC 9457 problem document, mapped in this one place.
 
-The engine's error tree (`workflow.errors`) already sorts errors by what the client
-should do next; this module only gives each branch its HTTP status:
+The error tree (`workflow.errors`) already sorts errors by what the client should do
+next; `STATUS` gives each branch its HTTP status, and the nearest class of an error's MRO
+decides (`tatulasu.errors.nearest`), so a new subclass answers as its parent does:
 
-    InvalidInput (InvalidField, InvalidIdentifier, UnknownEvent), request 422
+    InvalidInput (InvalidField, InvalidIdentifier, UnknownEvent, ...), request 422
+    BodyTooLarge                                                          413
     RoleNotAllowed, Forbidden (role or scope)                             403
     NotAllowed (EventNotAllowed, GuardFailed, CaseSuspended)              409
     Conflict (StaleVersion, ConcurrentUpdate, IdempotencyKeyReused, ...)  409
     NotFound                                                              404
     Unauthenticated                                                       401
-    Unavailable (StoreError, MissingDependency): not the client's fault   503
+    Unavailable (StoreError, MissingDependency, ...): not the client's    503
+    InvalidDefinition, ReplayRefused, DeliveryError: server-side, never a
+    request's answer; if one escapes it is a bug                          500
 
 `type` is `urn:tatulasu:problem:<kebab-case class name>`, `title` the class's one-line
 docstring, `detail` the error's own message; structured fields of the error (the field
@@ -29,13 +33,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
+from tasks.errors import DeliveryError
 from tatulasu.api import headers
+from tatulasu.errors import BodyTooLarge, Forbidden, Unauthenticated, nearest
 from workflow.errors import (
     Conflict,
+    InvalidDefinition,
     InvalidField,
     InvalidInput,
     NotAllowed,
     NotFound,
+    ReplayRefused,
     RoleNotAllowed,
     TatulasuError,
     Unavailable,
@@ -45,27 +53,40 @@ MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("tatulasu.api")
 
 
-class Forbidden(NotAllowed):
-    """The user's role or scope does not allow this request."""
+__all__ = [
+    "MEDIA_TYPE",
+    "SERVER_SIDE",
+    "STATUS",
+    "FieldError",
+    "Forbidden",
+    "Problem",
+    "Unauthenticated",
+    "from_error",
+    "install",
+    "problem",
+    "responses",
+    "status_of",
+]
 
-
-class Unauthenticated(TatulasuError):
-    """A valid bearer token is required."""
-
-
-_STATUS: tuple[tuple[type[TatulasuError], int], ...] = (
-    (InvalidInput, 422),
-    (RoleNotAllowed, 403),
-    (Forbidden, 403),
-    (NotAllowed, 409),
-    (Conflict, 409),
-    (NotFound, 404),
-    (Unauthenticated, 401),
-    (Unavailable, 503),
-)
+# Raised and caught inside the server (a broken deployment file, the replay's finding,
+# a sink's refusal): no request's answer, so 500 if one ever escapes.
+SERVER_SIDE: tuple[type[TatulasuError], ...] = (InvalidDefinition, ReplayRefused, DeliveryError)
+STATUS: dict[type[TatulasuError], int] = {
+    TatulasuError: 500,  # a class under none of the branches below: a bug
+    **dict.fromkeys(SERVER_SIDE, 500),
+    InvalidInput: 422,
+    BodyTooLarge: 413,
+    Unauthenticated: 401,
+    NotAllowed: 409,
+    RoleNotAllowed: 403,
+    Forbidden: 403,
+    Conflict: 409,
+    NotFound: 404,
+    Unavailable: 503,
+}
 _EXTENSIONS = (
     "field", "allowed", "suggestions", "current", "expected", "case_id", "roles", "guards",
-    "party_roles",
+    "party_roles", "limit",
 )  # fmt: skip
 
 
@@ -93,10 +114,7 @@ def _slug(name: str) -> str:
 
 
 def status_of(error: TatulasuError) -> int:
-    for kind, status in _STATUS:
-        if isinstance(error, kind):
-            return status
-    return 500
+    return nearest(STATUS, error)
 
 
 def problem(status: int, slug: str, title: str, detail: str, **extensions: Any) -> JSONResponse:

@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal, NamedTuple
 from fastapi import APIRouter, Query, Response
 
 from tatulasu.api.auth import CurrentUser, Wired, require_role
-from tatulasu.api.problems import Forbidden, responses
+from tatulasu.api.problems import responses
 from tatulasu.api.schemas import Model
+from tatulasu.errors import Forbidden
 from tatulasu.parsing import local_midnight
 from tatulasu.wiring import App
 from workflow import spreadsheet

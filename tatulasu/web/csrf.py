@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Cookie, Depends, Request, Response
 
-from tatulasu.api.problems import Forbidden
+from tatulasu.errors import CsrfRefused
 from tatulasu.web.session import COOKIE_PATH, LOGIN, Session, is_https
 
 FIELD = "csrf"
@@ -30,10 +30,6 @@ REFUSED = (
 )
 
 LoginCookie = Annotated[str | None, Cookie(alias=LOGIN_COOKIE, max_length=200)]
-
-
-class CsrfRefused(Forbidden):
-    """The form's CSRF token is missing or wrong."""
 
 
 async def posted_token(request: Request) -> str:

@@ -1,12 +1,13 @@
 """Errors on the pages are pages: a person reads them, not a client program.
 
 The API answers problem documents; a route of the pages instead catches the same errors
-and shows them, with the same status (`tatulasu.api.problems.status_of`): a missing or
-ended session goes to the sign-in page (303), a role or scope refusal or a refused form
-(CSRF) is a 403 page, a signed-in role without pages gets a 403 page saying so (with the
-header, to sign out; never a loop back to sign-in), a bad input a 422 page naming the
-field and the reason. Anything else is left to the
-application's handler, which logs it and answers 500 without internals.
+and shows them, as `PAGES` says for each branch of the tree (the nearest class of the
+error's MRO deciding, `tatulasu.errors.nearest`), with the API's status
+(`tatulasu.api.problems.status_of`): a missing or ended session goes to the sign-in page
+(303), a role or scope refusal or a refused form (CSRF) is a 403 page, a signed-in role
+without pages gets a 403 page saying so (with the header, to sign out; never a loop back
+to sign-in), a bad input a 422 page naming the field and the reason. Anything else is
+left to the application's handler, which logs it and answers 500 without internals.
 
 An error page keeps the header of the signed-in reader (his menu, his name, the way to
 sign out), and an address under `/web` that no page answers is a 404 page in the
@@ -26,16 +27,26 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
 
-from tatulasu.api.problems import Unauthenticated, status_of
+from tatulasu.api.problems import SERVER_SIDE, status_of
+from tatulasu.errors import CsrfRefused, Forbidden, NoPages, Unauthenticated, nearest
 from tatulasu.web import i18n, session
-from tatulasu.web.csrf import CsrfRefused
 from tatulasu.web.i18n import N_
-from tatulasu.web.session import LOGIN, NoPages
+from tatulasu.web.session import LOGIN
 from tatulasu.web.templating import language, render
-from workflow.errors import InvalidField, TatulasuError
+from workflow.errors import (
+    Conflict,
+    InvalidField,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    RoleNotAllowed,
+    TatulasuError,
+    Unavailable,
+)
 from workflow.users import User
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+Page = Callable[[Request, TatulasuError], Response]
 
 
 class PageRoute(APIRoute):
@@ -47,12 +58,8 @@ class PageRoute(APIRoute):
         async def page(request: Request) -> Response:
             try:
                 return await handle(request)
-            except Unauthenticated:
-                return to_sign_in(request)
-            except NoPages as error:
-                return render(request, "no_pages.html", error.user, status=403)
             except TatulasuError as error:
-                return error_page(request, error)
+                return nearest(PAGES, error)(request, error)
             except RequestValidationError as error:
                 return invalid_page(request, error)
 
@@ -76,17 +83,52 @@ TITLES = {
 }
 
 
-def error_page(request: Request, error: TatulasuError) -> Response:
+def error_page(request: Request, error: TatulasuError, title: str) -> Response:
+    """The error's page under `title`, with the API's status; a bad field is named."""
     fields = [(error.field, error.reason)] if isinstance(error, InvalidField) else []
     status = status_of(error)
-    title = N_("This form was refused") if isinstance(error, CsrfRefused) else TITLES.get(status)
     response = render(
         request, "error.html", reader(request), status=status,
-        title=title or N_("Error"), detail=str(error), fields=fields,
+        title=title, detail=str(error), fields=fields,
     )  # fmt: skip
     if status == 503:
         response.headers["Retry-After"] = "5"
     return response
+
+
+def titled(title: str) -> Page:
+    """An error page under `title` (an English msgid, translated where shown)."""
+
+    def show(request: Request, error: TatulasuError) -> Response:
+        return error_page(request, error, title)
+
+    return show
+
+
+def _sign_in(request: Request, _error: TatulasuError) -> Response:
+    return to_sign_in(request)
+
+
+def _no_pages(request: Request, error: TatulasuError) -> Response:
+    assert isinstance(error, NoPages)
+    return render(request, "no_pages.html", error.user, status=403)
+
+
+# What a page shows for each branch of the error tree.
+PAGES: dict[type[TatulasuError], Page] = {
+    TatulasuError: titled(N_("Error")),  # a class under none of the branches below: a bug
+    **dict.fromkeys(SERVER_SIDE, titled(N_("Error"))),  # 500, never a request's answer
+    Unauthenticated: _sign_in,
+    InvalidInput: titled(TITLES[422]),
+    NotAllowed: titled(TITLES[409]),
+    RoleNotAllowed: titled(TITLES[403]),
+    Forbidden: titled(TITLES[403]),
+    NoPages: _no_pages,
+    CsrfRefused: titled(N_("This form was refused")),
+    Conflict: titled(TITLES[409]),
+    NotFound: titled(TITLES[404]),
+    Unavailable: titled(TITLES[503]),
+}
 
 
 def invalid_page(request: Request, error: RequestValidationError) -> Response:

@@ -30,8 +30,8 @@ from starlette.responses import RedirectResponse
 from states import Lifecycle
 from tatulasu.api import disclosure
 from tatulasu.api.auth import Wired, require_case, require_writer
-from tatulasu.api.problems import Forbidden
 from tatulasu.api.schemas import CaseId
+from tatulasu.errors import Forbidden
 from tatulasu.web import event_forms, i18n, timeline, words
 from tatulasu.web.case_pages import officials_of, show_case
 from tatulasu.web.errors import PageRoute

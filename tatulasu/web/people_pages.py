@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from starlette.responses import RedirectResponse
 
 from tatulasu.api.auth import Wired, require_role
-from tatulasu.api.problems import Forbidden
+from tatulasu.errors import Forbidden
 from tatulasu.web.errors import PageRoute
 from tatulasu.web.session import Viewer
 from tatulasu.web.templating import render

@@ -3,7 +3,8 @@
 `check` runs the import's own check (`run_import(..., check_only=True)`: nothing is
 opened) and keeps what the preview shows: the counts, the first `SHOWN` bad rows with
 each fault, and the columns recognised and ignored. A file that cannot be read at all
-(not UTF-8, a column missing) is `Unreadable`, with a message the page translates.
+(not UTF-8, a column missing) is `Unreadable`, with a message the page translates
+(`said`).
 
 The columns are named as the bailiff's own file would name them (`COLUMN_TITLES`); the
 reasons of the commonest faults are translated (`reason`), the rest stay the engine's
@@ -17,6 +18,7 @@ import re
 from dataclasses import asdict
 from typing import Any
 
+from tatulasu.errors import Unreadable
 from tatulasu.web.i18n import N_, translations
 from workflow import referral_csv
 from workflow.engine import Engine
@@ -68,23 +70,11 @@ CP1251 = N_(
 _NOT_UTF8 = re.compile(r"is not UTF-8 \(line (?P<line>\d+)\)(?P<cp1251>; it looks like)?")
 
 
-class Unreadable(Exception):
-    """The file as a whole cannot be read: what to tell the bailiff, and the engine's words."""
-
-    def __init__(
-        self, message: str, detail: str, values: dict[str, str] | None = None,
-        columns: tuple[str, ...] = (),
-    ) -> None:  # fmt: skip
-        super().__init__(detail)
-        self.message = message  # an English msgid with %(…)s placeholders
-        self.detail = detail
-        self.values = values or {}
-        self.columns = columns  # missing columns, named in the reader's language
-
-    def said(self, language: str) -> str:
-        titles = ", ".join(column_title(c, language) for c in self.columns)
-        values = {**self.values, **({"columns": titles} if self.columns else {})}
-        return translations(language).gettext(self.message) % values
+def said(unreadable: Unreadable, language: str) -> str:
+    """Why the file cannot be read, in the bailiff's language (its columns by their titles)."""
+    titles = ", ".join(column_title(c, language) for c in unreadable.columns)
+    values = {**unreadable.values, **({"columns": titles} if unreadable.columns else {})}
+    return translations(language).gettext(unreadable.message) % values
 
 
 def column_title(column: str, language: str) -> str:

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse
 
 from tatulasu.api.auth import Wired, require_role
 from tatulasu.api.limits import size
+from tatulasu.errors import Unreadable
 from tatulasu.web import import_pages, referral_file
 from tatulasu.web.errors import PageRoute
 from tatulasu.web.i18n import N_, translations
@@ -87,8 +88,9 @@ def upload(
     partial = mode == "good"
     try:
         found = referral_file.check(app.engine, data, referrer(user), partial=partial)
-    except referral_file.Unreadable as unreadable:
-        return form_page(request, user, app, problem=unreadable.said(lang), mode=mode)
+    except Unreadable as unreadable:
+        said = referral_file.said(unreadable, lang)
+        return form_page(request, user, app, problem=said, mode=mode)
     filename = (file.filename if file is not None else None) or "referrals.csv"
     with app.store.transaction() as conn:
         token = upload_previews.keep(

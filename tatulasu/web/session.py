@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import Cookie, Depends, Request, Response
 
 from tatulasu.api.auth import Wired
-from tatulasu.api.problems import Forbidden, Unauthenticated
+from tatulasu.errors import NoPages, SignInRequired
 from tatulasu.settings import Settings
 from workflow import web_sessions
 from workflow.users import User
@@ -34,20 +34,6 @@ LOGIN = "/web/login"
 PAGE_ROLES = ("supervisor", "coordinator", "admin", "bailiff", "mediator", "court", "chamber")
 
 SessionCookie = Annotated[str | None, Cookie(alias=COOKIE, max_length=200)]
-
-
-class SignInRequired(Unauthenticated):
-    """The page needs a signed-in user."""
-
-
-class NoPages(Forbidden):
-    """The user is signed in, but his role has no pages (yet)."""
-
-    def __init__(self, user: User) -> None:
-        self.user = user
-        super().__init__(
-            f"the role {user.role!r} has no pages yet; pages are for {', '.join(PAGE_ROLES)}"
-        )
 
 
 def lifetimes(settings: Settings) -> Lifetimes:
@@ -94,7 +80,7 @@ def signed_in(session: Session) -> User:
 def viewer(user: Annotated[User, Depends(signed_in)]) -> User:
     """The signed-in user, allowed on the pages (else a page saying his role has none)."""
     if user.role not in PAGE_ROLES:
-        raise NoPages(user)
+        raise NoPages(user, PAGE_ROLES)
     return user
 
 

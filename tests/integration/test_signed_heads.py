@@ -105,7 +105,7 @@ def test_an_unsigned_or_unkeyed_file_is_refused(
         audit.parse_heads(stripped, public(keys))
     with pytest.raises(errors.PublicKeyMissing):
         audit.parse_heads(signed, None)
-    with pytest.raises(ValueError, match="not a tatulasu audit heads file"):
+    with pytest.raises(errors.HeadsMalformed, match="not a tatulasu audit heads file"):
         audit.parse_heads([], public(keys))  # type: ignore[arg-type]
 
 

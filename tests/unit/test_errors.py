@@ -43,6 +43,11 @@ INTENDED = {
     "HeadsUnsigned",
     "SignatureMismatch",
     "PublicKeyMissing",
+    "HeadsMalformed",
+    "ConcurrentInsert",
+    "ConstraintViolated",
+    "ReplayRefused",
+    "NoMoveRule",
 }
 
 
@@ -100,6 +105,10 @@ def test_the_root_is_shared_with_the_definition_errors() -> None:
         ("SignatureMismatch", "HeadsRefused"),
         ("PublicKeyMissing", "HeadsRefused"),
         ("InvalidCalendar", "InvalidDefinition"),
+        ("HeadsMalformed", "HeadsRefused"),
+        ("ConcurrentInsert", "Conflict"),
+        ("ConstraintViolated", "StoreError"),
+        ("NoMoveRule", "NotAllowed"),
     ],
 )
 def test_errors_can_be_caught_by_category(cls: str, category: str) -> None:
