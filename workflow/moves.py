@@ -36,6 +36,18 @@ ROLE = "admin"  # whose act a move is: the operator who runs it, as an administr
 BATCH = 500  # cases read per query while walking the version's open cases
 RETRIES = 3  # a case changed while it was being moved is decided again, this often
 
+
+@dataclass(frozen=True)
+class Fields:
+    """What the interface calls the versions and the cases asked for, for its refusals."""
+
+    from_version: str = "--from"
+    to_version: str = "--to"
+    case_ids: str = "--case"
+
+
+CLI = Fields()
+
 _OPEN_CASES = (
     sa.select(cases.c.id)
     .where(
@@ -111,16 +123,16 @@ class MoveReport:
         }
 
 
-def check_versions(from_version: int, to_version: int) -> None:
+def check_versions(from_version: int, to_version: int, fields: Fields = CLI) -> None:
     """Refuse a move the lifecycle files do not declare, naming the option at fault."""
     known = states.versions()
-    for option, version in (("--from", from_version), ("--to", to_version)):
+    for option, version in ((fields.from_version, from_version), (fields.to_version, to_version)):
         if version not in known:
             shown = ", ".join(map(str, known))
             raise InvalidField(option, f"there is no lifecycle version {version} (have {shown})")
     if from_version not in states.get(to_version).migrations:
         raise InvalidField(
-            "--to", f"version {to_version} declares no move from version {from_version}"
+            fields.to_version, f"version {to_version} declares no move from version {from_version}"
         )
 
 
@@ -132,13 +144,14 @@ def move_cases(
     *,
     case_ids: Sequence[int] | None = None,
     dry_run: bool = False,
+    fields: Fields = CLI,
 ) -> MoveReport:
     """Move the open cases of `from_version` (or only `case_ids`) to `to_version`."""
-    check_versions(from_version, to_version)
+    check_versions(from_version, to_version, fields)
     names.check("actor", actor)
     target = states.get(to_version)
     report = MoveReport(from_version, to_version, dry_run)
-    for case_id in _candidates(engine, from_version, case_ids, report):
+    for case_id in _candidates(engine, from_version, case_ids, report, fields.case_ids):
         try:
             moved = _move_one(engine, case_id, from_version, target, actor, dry_run)
         except NoMoveRule as refused:
@@ -150,7 +163,11 @@ def move_cases(
 
 
 def _candidates(
-    engine: Engine, version: int, case_ids: Sequence[int] | None, report: MoveReport
+    engine: Engine,
+    version: int,
+    case_ids: Sequence[int] | None,
+    report: MoveReport,
+    field: str,
 ) -> Iterator[int]:
     if case_ids is not None:
         with engine.store.reading() as conn:
@@ -165,9 +182,7 @@ def _candidates(
             if row is None:
                 raise NotFound("case", case_id)
             if row.definition_version != version:
-                raise InvalidField(
-                    "--case", f"case {case_id} is on version {row.definition_version}"
-                )
+                raise InvalidField(field, f"case {case_id} is on version {row.definition_version}")
             if row.closed_at is not None:
                 report.closed += 1
                 continue

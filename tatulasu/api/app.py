@@ -16,6 +16,7 @@ from tatulasu.api import (
     delivery_reports,
     events,
     health,
+    lifecycle,
     metrics,
     notifications,
     problems,
@@ -75,6 +76,7 @@ def create_app(app: App) -> FastAPI:
         reports,
         notifications,
         delivery_reports,
+        lifecycle,
         health,
     ):
         api.include_router(module.router)

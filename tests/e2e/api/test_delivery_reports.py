@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from workflow import audit
 from workflow.calendar import BusinessCalendar
 from workflow.clock import SimulatedClock
 from workflow.schema import audit_events, delivery_reports, outbox
+from workflow.schema import cases as cases_table
 from workflow.store import Store
 
 SECRET = "a secret the gateway and the centre share"
@@ -220,3 +221,74 @@ def test_the_clock_moved_on_makes_an_old_signed_request_useless(gateway_api: Api
     api.clock.advance(timedelta(minutes=6))  # a captured request, replayed later
     answer = api.client.post("/delivery-reports", content=body, headers=headers)
     assert answer.status_code == 401
+
+
+def _offer_sent(api: Api) -> int:
+    """A party's case whose centre sent the offer to mediate (lifecycle version 2)."""
+    case_id = api.refer("coord-vko", party_referral())
+    for event, payload in (
+        ("accept", {}),
+        ("assign_mediator", {"mediator": "med-vko"}),
+        ("send_offer", {"offer_sent_on": "2024-04-22"}),
+    ):
+        answer = api.fire("coord-vko", case_id, event, **payload)
+        assert answer.status_code == 200, answer.text
+    return case_id
+
+
+def _case(api: Api, case_id: int) -> Any:
+    with api.wired.store.reading() as conn:
+        return conn.execute(sa.select(cases_table).where(cases_table.c.id == case_id)).one()
+
+
+def test_a_report_that_the_offer_reached_the_party_starts_the_reply_term(gateway_api: Api) -> None:
+    api = gateway_api
+    case_id = _offer_sent(api)
+    assert _case(api, case_id).state == "offer_sent"
+    with api.wired.store.reading() as conn:
+        offer = conn.execute(
+            sa.select(outbox).where(
+                outbox.c.case_id == case_id, outbox.c.event == "send_offer",
+                outbox.c.recipient.like("party:%"), outbox.c.channel == "sms",
+            ).limit(1)
+        ).one()  # fmt: skip
+    assert send(api, report(offer.key, "dr-offer")).status_code == 200
+    row = _case(api, case_id)
+    cal = api.wired.calendar
+    # Received on 22 April 2024 (local): ten calendar days, to Thursday 2 May; 1-3 May are
+    # working or not as the calendar says, and a last day off moves to a working day.
+    assert (row.state, row.term_name) == ("offer_received", "reply_to_offer")
+    last = cal.local_date(row.term_due_at.replace(tzinfo=UTC) - timedelta(microseconds=1))
+    assert last >= cal.add_days(date(2024, 4, 22), 10, "calendar") and cal.is_working_day(last)
+    history = [r.event for r in _records(api, case_id)]
+    assert history[-2:] == ["record_delivery", "receive_offer"]
+    with api.wired.store.reading() as conn:
+        assert audit.verify(conn, case_ids=[case_id]).ok
+
+
+def test_an_undeliverable_offer_or_another_notice_starts_no_term(gateway_api: Api) -> None:
+    api = gateway_api
+    case_id = _offer_sent(api)
+    with api.wired.store.reading() as conn:
+        rows = conn.execute(
+            sa.select(outbox).where(
+                outbox.c.case_id == case_id, outbox.c.recipient.like("party:%"),
+                outbox.c.channel == "sms",
+            ).order_by(outbox.c.id)
+        ).all()  # fmt: skip
+    earlier = next(r for r in rows if r.event != "send_offer")  # the referral's notice
+    offer = next(r for r in rows if r.event == "send_offer")
+    assert send(api, report(earlier.key, "dr-old")).status_code == 200
+    assert send(api, report(offer.key, "dr-lost", status="undeliverable")).status_code == 200
+    assert _case(api, case_id).state == "offer_sent"  # the fallback term still runs
+
+
+def _records(api: Api, case_id: int) -> list[Any]:
+    with api.wired.store.reading() as conn:
+        return list(
+            conn.execute(
+                sa.select(audit_events)
+                .where(audit_events.c.case_id == case_id)
+                .order_by(audit_events.c.seq)
+            )
+        )
