@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import START
 from workflow import audit, timers
 from workflow.commands import FireEvent
 from workflow.errors import Conflict, DuplicateCase, NotAllowed
@@ -24,8 +25,6 @@ from workflow.schema import timers as timer_table
 
 THREADS = 16
 JOIN_TIMEOUT = 60
-
-from tests.conftest import START
 
 
 def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
