@@ -38,7 +38,17 @@ def assert_table(done: subprocess.CompletedProcess[str]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    ["machine", "sqlite", "memory", "startup", "verify", "pages", "counters", "page_indexes"],
+    [
+        "machine",
+        "sqlite",
+        "memory",
+        "startup",
+        "verify",
+        "pages",
+        "counters",
+        "page_indexes",
+        "migrate",
+    ],
 )
 def test_benchmark_runs_quick_and_prints_its_table(name: str) -> None:
     assert_table(run_bench(name))
