@@ -40,7 +40,6 @@ from workflow.errors import (
     NoMoveRule,
     NotFound,
     StaleVersion,
-    StoreError,
 )
 from workflow.opening import check_opening, opens, origin_of
 from workflow.outbox import write_outbox
@@ -569,14 +568,12 @@ class Engine(Decider):
                     )
                 )
                 return result
-        except (sa.exc.IntegrityError, Conflict) as exc:
+        except Conflict:  # ConcurrentInsert too: the store translates the key's clash
             # A twin command with the same key may have committed first.
             with self.store.reading() as conn:
                 prior = conn.execute(_SELECT_KEY, {"key": key}).first()
             if prior is None:
-                if isinstance(exc, Conflict):
-                    raise
-                raise StoreError(f"integrity error: {exc.orig}") from exc
+                raise
             return _replay(prior, key, request_hash)
 
 
