@@ -86,7 +86,7 @@ def shipped() -> CalendarData:
 def load(path: Path) -> CalendarData:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InvalidCalendar(path.name, "file", str(exc)) from None
     return parse(doc, path.name)
 

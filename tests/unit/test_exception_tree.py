@@ -31,6 +31,7 @@ from starlette.responses import RedirectResponse
 
 import states
 import workflow.errors
+from states.definition import load as definition_load
 from states.definition import parse
 from states.errors import InvalidDefinition, TatulasuError
 from tatulasu.api.problems import SERVER_SIDE, STATUS, status_of
@@ -38,11 +39,13 @@ from tatulasu.errors import GraphvizMissing, mapped_by, nearest
 from tatulasu.exits import BROKEN, CODES, exit_code
 from tatulasu.web.errors import PAGES
 from workflow import audit
+from workflow.calendar_data import load as calendar_load
 from workflow.errors import (
     ConcurrentInsert,
     ConstraintViolated,
     GuardFailed,
     HeadsMalformed,
+    InvalidCalendar,
     StoreError,
 )
 from workflow.store import Store
@@ -401,6 +404,18 @@ def test_a_malformed_definition_is_refused_by_name(
 def test_a_file_that_is_not_a_table_is_refused() -> None:
     with pytest.raises(InvalidDefinition, match="file"):
         parse([], source="broken.toml")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("read", "error"), [(definition_load, InvalidDefinition), (calendar_load, InvalidCalendar)]
+)
+def test_a_definition_file_not_in_utf8_is_refused_as_a_definition_error(
+    tmp_path: Path, read: Callable[[Path], object], error: type[InvalidDefinition]
+) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('title = "Médiation"'.encode("latin-1"))
+    with pytest.raises(error, match=r"latin1\.toml"):
+        read(path)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
