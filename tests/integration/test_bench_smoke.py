@@ -56,7 +56,7 @@ def test_benchmark_runs_quick_and_prints_its_table(name: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.parametrize("name", ["postgres", "clock", "http", "imports"])
+@pytest.mark.parametrize("name", ["postgres", "clock", "clock_faults", "http", "imports"])
 def test_server_benchmarks_run_quick_or_say_the_server_is_unreachable(name: str) -> None:
     if name == "http":
         need_tool("wrk", "apt-get install wrk; .ci/run installs it")

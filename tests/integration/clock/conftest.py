@@ -1,5 +1,8 @@
 """Real processes for the clock: Celery workers and beats on Redis, over PostgreSQL.
 
+Each test that needs a broker gets a `redis-server` of its own on a free port, so a test
+may flush it (or kill it) without touching the shared server on 6379.
+
 The workers and beats are `python -m tatulasu worker|beat` subprocesses, each in its own
 process group so a test can kill one with everything it forked (`kill -9`). Terms are
 made to fall due by opening the cases with a simulated clock set weeks in the past: the
@@ -9,6 +12,7 @@ workers then run on the real clock and find every timer due.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,50 +26,57 @@ import pytest
 import redis
 
 from tests.conftest import unavailable
-from tests.integration.clock.sinks import Deliveries, sms_gateway, smtp_server
-
-REDIS_DB = 13
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+from tests.integration.clock.sinks import Deliveries, free_port, sms_gateway, smtp_server
 
 
-def _redis_or_skip() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        subprocess.run(
-            [
-                "redis-server",
-                "--daemonize",
-                "yes",
-                "--bind",
-                "127.0.0.1",
-                "-::1",
-                "--port",
-                "6379",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            capture_output=True,
-            check=False,
-        )
-        time.sleep(1)
-        try:
-            client.ping()
-        except redis.RedisError:
-            unavailable("Redis", f"Redis at {REDIS_URL} is unreachable ({exc}): tests NOT run")
-    return client
+def _start_redis(port: int) -> subprocess.Popen[bytes]:
+    """A Redis server of the test's own: flushing it touches nobody else's data."""
+    if shutil.which("redis-server") is None:
+        unavailable("Redis", "`redis-server` is not installed (apt-get install redis-server)")
+    return subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def broker_url(client: redis.Redis) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
 
 
 @pytest.fixture
 def broker() -> Iterator[redis.Redis]:
-    client = _redis_or_skip()
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    """A fresh `redis-server` on a free port, stopped after the test (never the shared
+    127.0.0.1:6379, which other tests and people use)."""
+    port = free_port()
+    server = _start_redis(port)
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=2)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError as exc:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    unavailable("Redis", f"redis-server on port {port} did not start ({exc})")
+                time.sleep(0.05)
+        yield client
+    finally:
+        client.close()
+        server.terminate()
+        server.wait(10)
 
 
 @pytest.fixture
@@ -139,11 +150,16 @@ class Processes:
         return "\n".join(parts)
 
 
-def clock_env(database_url: str, smtp_port: int, sms_url: str, **extra: str) -> dict[str, str]:
+def clock_env(
+    database_url: str, smtp_port: int, sms_url: str, broker: redis.Redis | None = None, **extra: str
+) -> dict[str, str]:
+    """The settings of the clock's processes; `broker` is the test's own Redis (none: the
+    embedded clock)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TATULASU_")}
+    if broker is not None:
+        env["TATULASU_BROKER_URL"] = broker_url(broker)
     env.update(
         TATULASU_DATABASE_URL=database_url,
-        TATULASU_BROKER_URL=REDIS_URL,
         # A queue of its own: workers left over from an interrupted run cannot take its tasks.
         TATULASU_QUEUE=f"tatulasu-test-{uuid.uuid4().hex[:8]}",
         TATULASU_SWEEP_INTERVAL_SECONDS="1",

@@ -2,7 +2,8 @@
 
 Both honour the message key the way a production sink should: a message whose key was
 already accepted is acknowledged again but not delivered twice. They count what they
-delivered and what they refused, and can be told to refuse for a while.
+delivered and what they refused, and can be told to refuse for a while; a test may
+hook each attempt (to kill the sender, or cut its database, at the n-th message).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,16 +31,23 @@ class Deliveries:
         self.attempts: Counter[str] = Counter()
         self.refused = 0
         self.mode = "accept"  # accept | temporary | permanent
+        # Called with the number of attempts so far, before the sender gets its answer.
+        self.on_attempt: Callable[[int], None] | None = None
 
     def offer(self, key: str, item: dict[str, str]) -> str:
         """'ok', 'temporary' or 'permanent' for one delivery attempt."""
         with self._lock:
             self.attempts[key] += 1
+            total = self.attempts.total()
             if self.mode != "accept":
                 self.refused += 1
-                return self.mode
-            self.delivered.setdefault(key, item)
-            return "ok"
+                verdict = self.mode
+            else:
+                self.delivered.setdefault(key, item)
+                verdict = "ok"
+        if self.on_attempt is not None:
+            self.on_attempt(total)
+        return verdict
 
     @property
     def duplicates(self) -> int:
