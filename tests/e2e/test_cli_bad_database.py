@@ -35,6 +35,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "users deactivate": ["x"],
     "users set-password": ["x", "--password-stdin"],
     "db grant-app-role": ["--role", "tatulasu_app"],
+    "lifecycle migrate": ["--from", "1", "--to", "2"],
 }
 # `demo` builds a fresh SQLite file and refuses any other URL as input to fix.
 UNREACHABLE_EXIT = {"demo": 2}

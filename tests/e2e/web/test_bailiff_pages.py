@@ -223,12 +223,12 @@ def test_his_referrals_list_the_returned_ones_first(site: Site) -> None:
     returned = site.refer("bailiff-vko", enforcement_referral("EP-2"))
     last = site.refer("bailiff-vko", enforcement_referral("EP-3"))
     site.refer("bailiff-2", enforcement_referral("EP-9"))  # another bailiff's
-    fire(site, "coord-vko", returned, "fail", reason="no_agreement")
+    fire(site, "coord-vko", returned, "fail", reason="party_not_contactable")
     page = Browser(site, "bailiff-vko").get("/web/referrals")
     assert page.status_code == 200
     shown = [int(n) for n in re.findall(r'<a href="/web/cases/(\d+)">', page.text)]
     assert shown == [returned, last, first]
-    assert "No agreement was reached" in page.text and "EP-9" not in page.text
+    assert "A party could not be reached" in page.text and "EP-9" not in page.text
     closed = Browser(site, "bailiff-vko").get("/web/referrals?status=closed")
     assert re.findall(r'<a href="/web/cases/(\d+)">', closed.text) == [str(returned)]
     opened = Browser(site, "bailiff-vko").get("/web/referrals?status=open")
@@ -238,7 +238,7 @@ def test_his_referrals_list_the_returned_ones_first(site: Site) -> None:
 def test_the_outcomes_csv_has_a_bom_semicolons_and_neutral_cells(site: Site) -> None:
     evil = site.refer("bailiff-vko", enforcement_referral("=HYPERLINK(1)"))
     returned = site.refer("bailiff-vko", enforcement_referral("EP-2"))
-    fire(site, "coord-vko", returned, "fail", reason="no_agreement")
+    fire(site, "coord-vko", returned, "fail", reason="party_not_contactable")
     answer = Browser(site, "bailiff-vko", lang="ru").get("/web/referrals/outcomes.csv")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/csv")
@@ -253,7 +253,7 @@ def test_the_outcomes_csv_has_a_bom_semicolons_and_neutral_cells(site: Site) -> 
     back = by_case[returned]
     assert back[2] == "returned_to_bailiff" and back[3].startswith("Возвращено судебному")
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4}", back[4]) and back[5] == back[4]
-    assert back[7] == "Соглашение не достигнуто"
+    assert back[7] == "Не удалось связаться со стороной"
     assert [int(line[1]) for line in lines[1:]] == [returned, evil]
 
 

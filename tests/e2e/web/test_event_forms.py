@@ -199,9 +199,16 @@ def test_a_court_approves_an_agreement_reached_at_the_enforcement_stage(
     page = court.get(f"/web/cases/{opened.enforcement}").text
     assert 'id="form-approve"' in page and 'id="form-reject"' in page
     assert "The terms are unlawful" in page  # the rejection's reasons
-    approved = step(court, opened.enforcement, "approve", ruling_ref="2-1234/2024")
+    assert 'id="approve-ruling_prepared_on"' in page and 'type="date"' in page
+    approved = step(
+        court, opened.enforcement, "approve", ruling_ref="2-1234/2024",
+        ruling_prepared_on=today(site),
+    )  # fmt: skip
     assert approved.status_code == 303
-    assert state_of(site, opened.enforcement)[0] == "settled"
+    # Approved; settled when the ruling takes effect (lifecycle v2).
+    assert state_of(site, opened.enforcement)[0] == "approved"
+    page = court.get(f"/web/cases/{opened.enforcement}").text
+    assert 'id="form-ruling_in_force"' in page and 'id="form-ruling_set_aside"' in page
 
 
 @pytest.mark.parametrize(

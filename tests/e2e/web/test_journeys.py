@@ -145,14 +145,18 @@ def test_a_bailiffs_file_ends_in_an_agreement_the_court_approves(
 
     court = desk("court")
     open_from_work(court, case_id, "#approval")
-    court.take("approve", done, ruling_ref="Определение № 2-1234/2026")
+    court.take("approve", done, ruling_ref="Определение № 2-1234/2026", ruling_prepared_on=today)
+    assert served.case(case_id).state == "approved"  # the ruling takes effect later
+    agreed_on = served.today()
+    served.let_days_pass(16)  # ten working days, and the clock settles the case
     case = served.case(case_id)
     assert (case.state, case.consultations, case.sessions) == ("settled", 1, 1)
 
+    bailiff = desk("bailiff")  # days later: a new session
     bailiff.go(said(lang, "My referrals"), "**/web/referrals", "my referrals")
     row = bailiff.page.locator(f'table.referrals tr:has(a[href="/web/cases/{case_id}"])')
     assert row.get_attribute("data-state") == "settled"
-    agreed = said(lang, "agreement of %(day)s") % {"day": served.today().strftime("%d.%m.%Y")}
+    agreed = said(lang, "agreement of %(day)s") % {"day": agreed_on.strftime("%d.%m.%Y")}
     assert row.locator("td").nth(5).inner_text() == agreed
 
 

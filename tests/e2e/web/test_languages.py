@@ -65,7 +65,7 @@ def test_the_switch_sets_a_cookie_that_outranks_the_profile(site: Site, opened: 
 def test_lists_show_titles_not_codes(site: Site, opened: Opened) -> None:
     failed = site.client.post(
         f"/cases/{opened.enforcement}/events",
-        json={"event": "fail", "payload": {"reason": "no_agreement"}},
+        json={"event": "fail", "payload": {"reason": "party_not_contactable"}},
         headers={"Authorization": f"Bearer {site.tokens['coord-vko']}"},
     )
     assert failed.status_code == 200, failed.text
