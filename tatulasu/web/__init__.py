@@ -29,6 +29,7 @@ from tatulasu.web import (
     event_pages,
     import_pages,
     language,
+    lifecycle_moves_page,
     lifecycle_page,
     notice_pages,
     people_pages,
@@ -43,6 +44,8 @@ STATIC = "/web/static"
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf.guard)])
 for _module in (signin, case_pages, lifecycle_page, report_pages, people_pages, language):
     router.include_router(_module.router)
+# Admins move open cases of earlier lifecycle versions to the one in force.
+router.include_router(lifecycle_moves_page.router)
 # Notifications that failed for good: supervisors read them, admins send them again.
 router.include_router(notice_pages.router)
 # The centres of each region, their people and open cases: admins all, supervisors theirs.
