@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import BIN_A, make_iin
+from tests.e2e.api.conftest import OSKEMEN
 from tests.e2e.web.journeys import (
     Desk,
     Served,
@@ -35,6 +37,7 @@ from tests.e2e.web.journeys import (
     serve,
     sign_in,
 )
+from workflow.commands import OpenCase, PartyInput
 
 pytestmark = pytest.mark.slow
 LANGS = ["kk", "ru"]
@@ -221,3 +224,57 @@ def test_a_supervisor_finds_an_overdue_case_and_its_escalation(
     last.locator("details.raw summary").click()
     assert last.locator("details.raw code").first.inner_text() == "escalate"
     supervisor.check("record as stored")
+
+
+# What lifecycle version 2 says when the other side never replies to the offer.
+NO_REPLY = {
+    "ru": "Ответ на предложение не поступил в срок",
+    "kk": "Ұсынысқа белгіленген мерзімде жауап берілмеді",
+}
+CLOSED = {
+    "ru": "Закрыто без соглашения; стороны вправе обратиться в суд",
+    "kk": "Келісімсіз жабылды; тараптар сотқа жүгіне алады",
+}
+
+
+def a_partys_referral(served: Served) -> int:
+    """A claimant's referral, as it reaches the centre from the party's side."""
+    opened = served.wired.engine.open_case(
+        OpenCase(
+            event="refer", actor="aigerim", role="party", region="VKO", centre=OSKEMEN,
+            subject="Задолженность по заработной плате",
+            parties=(
+                PartyInput("claimant", "Серикова Айгерим", make_iin(60)),
+                PartyInput("respondent", "ТОО Алтай", BIN_A),
+            ),
+        )
+    )  # fmt: skip
+    return opened.case_id
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_offer_received_and_never_answered_closes_the_case(
+    desk: Desks, served: Served, lang: str, width: int
+) -> None:
+    case_id = a_partys_referral(served)
+    coordinator = desk("coord")
+    open_from_work(coordinator, case_id, "#centre")
+    done = recorded(lang)
+    today = served.today().isoformat()
+    coordinator.take("accept", done)
+    coordinator.take("assign_mediator", done, mediator="med")
+    coordinator.take("send_offer", done, offer_sent_on=today)
+    assert served.case(case_id).state == "offer_sent"
+    # The respondent signed for the letter: the coordinator records the receipt.
+    coordinator.take("receive_offer", done, offer_received_on=today)
+    case = served.case(case_id)
+    assert (case.state, case.term_name) == ("offer_received", "reply_to_offer")
+
+    served.let_days_pass(16)  # ten calendar days (a last day off moves), then the clock
+    assert served.case(case_id).state == "closed_no_agreement"
+    coordinator = desk("coord")  # days later: a new session
+    coordinator.page.goto(f"/web/cases/{case_id}")
+    coordinator.check("closed case")
+    assert CLOSED[lang] in coordinator.page.locator("main").inner_text()
+    assert NO_REPLY[lang] in coordinator.page.locator("ol.timeline").inner_text()
