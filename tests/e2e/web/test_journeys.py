@@ -9,6 +9,9 @@ desktop (1366 px) and on a phone (390 px).
     an escalation   an agreement waits for the court past its term; days pass; the
                     supervisor finds the case overdue and escalated, reads its timeline
                     and its chain check
+    no reply        the coordinator accepts a party's referral, sends the offer to
+                    mediate and records its receipt; ten days pass without a reply and
+                    the clock closes the case without agreement (lifecycle version 2)
 
 People only click, type and choose files; the test does what the clock would (the import
 job, the daily sweep, `journeys.Served`). Every page state reached is checked
