@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 import states
 from states import Lifecycle, MoveRule
-from workflow import names, openings, standing
+from workflow import effects, names, openings, standing
 from workflow.audit import canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
@@ -55,11 +56,13 @@ from workflow.rules import (
 from workflow.schema import audit_events, cases, idempotency_keys, timers
 from workflow.store import Store, translate_errors, utc
 from workflow.tallies import tally
-from workflow.terms import PlannedTimer, extended_due, plan, resumed_due, term_due, term_end
+from workflow.terms import PlannedTimer, plan, term_due, term_end
 
 T = TypeVar("T")
 
-OFFICIAL_ID_LENGTH = 80  # cases.mediator / bailiff / court
+OFFICIAL_ID_LENGTH = effects.OFFICIAL_ID_LENGTH
+# A case before its opening event, as the effects read it.
+_NEW_CASE = SimpleNamespace(term_due_at=None, term_days_left=None, extensions_used=0)
 
 _SELECT_CASE = sa.select(cases).where(cases.c.id == sa.bindparam("case_id"))
 _INSERT_AUDIT = audit_events.insert()
@@ -186,9 +189,11 @@ class Decider:
         """An opened case's term columns (and enforcement flag), and its timers."""
         values = self._enter_state(lc, decision.to_state, {}, now)
         planned: list[PlannedTimer] = values.pop("_timers")
-        for effect in decision.effects:
-            if effect == "suspend_enforcement":
-                values["enforcement_suspended"] = True
+        before = effects.Before(_NEW_CASE, None, {}, now, self.calendar)
+        for effect in decision.effects:  # the same table as an event fired on a case
+            result = effects.apply(effect, before)
+            planned = result.pop(effects.TIMERS, planned)
+            values.update(result)
         return values, planned
 
     def move(self, row: Any, target: Lifecycle, now: datetime) -> Move:
@@ -255,10 +260,11 @@ class Decider:
             values["state"] = decision.to_state
             values.update(self._enter_state(lc, decision.to_state, payload, now))
             planned = values.pop("_timers")
+        before = effects.Before(row, lc.states[row.state].term, payload, now, self.calendar)
         for effect in decision.effects:
-            result = self._effect(effect, row, lc, payload, now)
-            if "_timers" in result:
-                planned = result.pop("_timers")
+            result = effects.apply(effect, before)
+            if effects.TIMERS in result:
+                planned = result.pop(effects.TIMERS)
             values.update(result)
         return values, planned
 
@@ -288,50 +294,6 @@ class Decider:
                 _timers=plan(term, due, now, self.calendar),
             )
         return values
-
-    def _effect(
-        self, effect: str, row: Any, lc: Lifecycle, payload: Mapping[str, str], now: datetime
-    ) -> dict[str, Any]:
-        term = lc.states[row.state].term
-        cal = self.calendar
-        if effect in ("set_mediator", "set_bailiff", "set_court"):
-            field = effect.removeprefix("set_")
-            if field not in payload:
-                return {}
-            if len(payload[field]) > OFFICIAL_ID_LENGTH:
-                raise InvalidField(
-                    f"payload.{field}", f"is longer than {OFFICIAL_ID_LENGTH} characters"
-                )
-            names.check(f"payload.{field}", payload[field])
-            return {field: payload[field]}
-        if effect == "set_procedure":
-            return {"procedure": payload["procedure"]} if "procedure" in payload else {}
-        if effect in ("suspend_enforcement", "resume_enforcement"):
-            return {"enforcement_suspended": effect == "suspend_enforcement"}
-        if effect == "suspend_terms":
-            values: dict[str, Any] = {"suspended_at": now, "_timers": []}
-            if term is not None and row.term_due_at is not None:
-                left = cal.days_left(now, utc(row.term_due_at), term.counted_in)
-                values.update(term_days_left=left, term_due_at=None)
-            return values
-        if effect == "resume_terms":
-            values = {"suspended_at": None, "_timers": []}
-            if term is not None and row.term_days_left is not None:
-                due = resumed_due(term, now, row.term_days_left, cal)
-                values.update(
-                    term_due_at=due, term_days_left=None, _timers=plan(term, due, now, cal)
-                )
-            return values
-        if effect == "extend_term":
-            if term is None or term.extension is None or row.term_due_at is None:
-                return {}
-            due = extended_due(term, utc(row.term_due_at), term.extension.days, cal)
-            return {
-                "term_due_at": due,
-                "extensions_used": row.extensions_used + 1,
-                "_timers": plan(term, due, now, cal),
-            }
-        raise AssertionError(f"effect {effect!r} is in the vocabulary but not implemented")
 
 
 class Engine(Decider):

@@ -10,20 +10,12 @@ import pytest
 
 import states
 from states import vocabulary
-from workflow import rules
-from workflow.engine import Engine
+from workflow import effects, rules
+from workflow.calendar import BusinessCalendar
 from workflow.errors import InvalidField
-from workflow.store import Store
 
 NOW = datetime(2024, 4, 22, 4, 0, tzinfo=UTC)
 LC = states.current()
-
-
-@pytest.fixture(scope="module")
-def engine() -> Any:
-    store = Store("sqlite://")  # never connected: _effect only computes column values
-    yield Engine(store)
-    store.dispose()
 
 
 def _row(**overrides: Any) -> SimpleNamespace:
@@ -46,19 +38,26 @@ def test_every_guard_the_shipped_definition_uses_is_in_the_vocabulary() -> None:
     assert used <= vocabulary.GUARDS
 
 
+def _before(payload: dict[str, Any]) -> effects.Before:
+    row = _row()
+    return effects.Before(row, LC.states[row.state].term, payload, NOW, BusinessCalendar())
+
+
+def test_the_effects_table_is_the_vocabulary() -> None:
+    assert set(effects.EFFECTS) == set(vocabulary.EFFECTS)
+
+
 @pytest.mark.parametrize("effect", sorted(vocabulary.EFFECTS))
-def test_every_effect_in_the_vocabulary_is_handled_by_the_engine(
-    engine: Engine, effect: str
-) -> None:
+def test_every_effect_in_the_vocabulary_is_handled_by_the_engine(effect: str) -> None:
     payload = {"mediator": "m-2", "bailiff": "b-2", "court": "c-2", "procedure": "participatory"}
-    values = engine._effect(effect, _row(), LC, payload, NOW)
+    values = effects.apply(effect, _before(payload))
     assert isinstance(values, dict)
     assert values, f"effect {effect!r} changed nothing"
 
 
-def test_an_effect_outside_the_vocabulary_is_not_silently_ignored(engine: Engine) -> None:
+def test_an_effect_outside_the_vocabulary_is_not_silently_ignored() -> None:
     with pytest.raises(AssertionError, match="not implemented"):
-        engine._effect("teleport", _row(), LC, {}, NOW)
+        effects.apply("teleport", _before({}))
 
 
 def test_every_field_type_in_the_vocabulary_is_checked() -> None:
