@@ -240,9 +240,9 @@ class Dispatcher:
         return case_ends and self._elapsed(opened) >= self.policy.settle_seconds
 
     def _keep_lease(self, todo: deque[Any], group: list[Outcome], result: DispatchResult) -> bool:
-        """Heartbeat: extend the lease of every row still ours; drop the rows not sent
-        that another worker has claimed. False when the store failed."""
-        rows = [*todo, *(o.row for o in group), *(o.row for o in self._unwritten)]
+        """Heartbeat: extend the lease of the batch's rows not yet written; drop the rows
+        not sent that another worker has claimed. False when the store failed."""
+        rows = [*todo, *(o.row for o in group)]
         try:
             kept = self.settler.extend(rows, self._lease_end(self.engine.clock.now()))
         except StoreError as exc:
