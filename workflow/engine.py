@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 import states
 from states import Lifecycle, MoveRule
-from workflow import effects, names, openings, standing
+from workflow import effects, names, openings, standing, unit_of_work
 from workflow.audit import canonical_json, format_instant, new_record
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
@@ -34,7 +34,6 @@ from workflow.commands import (
     OpenCase,
 )
 from workflow.errors import (
-    ConcurrentUpdate,
     Conflict,
     IdempotencyKeyReused,
     InvalidField,
@@ -53,10 +52,11 @@ from workflow.rules import (
     facts_of,
     validate_payload,
 )
-from workflow.schema import audit_events, cases, idempotency_keys, timers
+from workflow.schema import cases, idempotency_keys
 from workflow.store import Store, translate_errors, utc
 from workflow.tallies import tally
 from workflow.terms import PlannedTimer, plan, term_due, term_end
+from workflow.unit_of_work import Change
 
 T = TypeVar("T")
 
@@ -65,14 +65,6 @@ OFFICIAL_ID_LENGTH = effects.OFFICIAL_ID_LENGTH
 _NEW_CASE = SimpleNamespace(term_due_at=None, term_days_left=None, extensions_used=0)
 
 _SELECT_CASE = sa.select(cases).where(cases.c.id == sa.bindparam("case_id"))
-_INSERT_AUDIT = audit_events.insert()
-_INSERT_TIMERS = timers.insert()
-_DELETE_OPEN_TIMERS = timers.delete().where(
-    timers.c.case_id == sa.bindparam("case_id"), timers.c.fired_at.is_(None)
-)
-_UPDATE_CASE = cases.update().where(
-    cases.c.id == sa.bindparam("where_id"), cases.c.version == sa.bindparam("where_version")
-)
 _SELECT_KEY = sa.select(idempotency_keys).where(idempotency_keys.c.key == sa.bindparam("key"))
 
 
@@ -430,19 +422,9 @@ class Engine(Decider):
             payload=payload_json,
         )
         values.update(version=seq, audit_head=record["hash"], updated_at=now)
-        # One pre-built statement: the SET clause comes from the keys of the parameters,
-        # so SQLAlchemy's compiled cache is hit instead of building a statement per event.
-        updated = conn.execute(
-            _UPDATE_CASE, {**values, "where_id": row.id, "where_version": row.version}
+        unit_of_work.write(
+            conn, Change(row.id, row.version, values, record, planned, row.term_name is not None)
         )
-        if updated.rowcount != 1:
-            raise ConcurrentUpdate(row.id, row.version)
-        conn.execute(_INSERT_AUDIT, record)
-        if planned is not None:
-            if row.term_name is not None:
-                conn.execute(_DELETE_OPEN_TIMERS, {"case_id": row.id})
-            if planned:
-                conn.execute(_INSERT_TIMERS, [t.row(row.id) for t in planned])
         recipients = (*decision.event.notify, *cmd.notify)
         context = payload
         if row.enforcement_suspended and values.get("enforcement_suspended") is False:

@@ -26,11 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 import states
-from workflow import names
+from workflow import names, unit_of_work
 from workflow.audit import canonical_json, new_record
 from workflow.engine import Engine, Move
 from workflow.errors import ConcurrentUpdate, InvalidField, NoMoveRule, NotFound
-from workflow.schema import audit_events, cases, timers
+from workflow.schema import cases
+from workflow.unit_of_work import Change
 
 ROLE = "admin"  # whose act a move is: the operator who runs it, as an administrator
 BATCH = 500  # cases read per query while walking the version's open cases
@@ -57,12 +58,6 @@ _OPEN_CASES = (
     )
     .order_by(cases.c.id)
     .limit(sa.bindparam("limit"))
-)
-_UPDATE_CASE = cases.update().where(
-    cases.c.id == sa.bindparam("where_id"), cases.c.version == sa.bindparam("where_version")
-)
-_DELETE_OPEN_TIMERS = timers.delete().where(
-    timers.c.case_id == sa.bindparam("case_id"), timers.c.fired_at.is_(None)
 )
 
 
@@ -262,13 +257,4 @@ def store(conn: Connection, row: Any, move: Move, event: str, actor: str, now: A
         payload=canonical_json(move.payload(row.definition_version)),
     )
     values = {**move.values, "version": seq, "audit_head": record["hash"], "updated_at": now}
-    updated = conn.execute(
-        _UPDATE_CASE, {**values, "where_id": row.id, "where_version": row.version}
-    )
-    if updated.rowcount != 1:
-        raise ConcurrentUpdate(row.id, row.version)
-    conn.execute(audit_events.insert(), record)
-    if move.timers is not None:
-        conn.execute(_DELETE_OPEN_TIMERS, {"case_id": row.id})
-        if move.timers:
-            conn.execute(timers.insert(), [t.row(row.id) for t in move.timers])
+    unit_of_work.write(conn, Change(row.id, row.version, values, record, move.timers))
