@@ -37,7 +37,7 @@ STAFF = [
 ]
 PARTIES = [f"party-{n}" for n in range(4)]
 ENFORCEMENT_SETTLED, ENFORCEMENT_RETURNED = 48, 12
-PARTY_SETTLED, PARTY_JUDGED, PARTY_WITHDRAWN = 59, 10, 5
+PARTY_SETTLED, PARTY_FAILED, PARTY_WITHDRAWN = 59, 10, 5
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ class Desk:
         return str(answer.json()["to_state"])
 
 
-def enforcement_case(desk: Desk, n: int) -> str:
+def enforcement_case(desk: Desk, n: int, today: str) -> str:
     bailiff = f"bailiff-{1 + n % 2}"
     case_id = desk.refer(bailiff, {
         "region": "VKO", "centre": OSKEMEN, "enforcement_proceeding": f"EP-2025-{n:04d}",
@@ -116,7 +116,8 @@ def enforcement_case(desk: Desk, n: int) -> str:
     desk.fire("med", case_id, "record_session")
     if n < ENFORCEMENT_SETTLED:
         desk.fire("med", case_id, "reach_agreement", agreement_ref=f"MA-E{n}")
-        return desk.fire("court", case_id, "approve", ruling_ref=f"R-E{n}")
+        desk.fire("court", case_id, "approve", ruling_ref=f"R-E{n}", ruling_prepared_on=today)
+        return desk.fire("court", case_id, "ruling_in_force")  # the court says it took effect
     return desk.fire("med", case_id, "fail", reason="no_agreement")
 
 
@@ -130,15 +131,15 @@ def party_case(desk: Desk, n: int, today: str) -> str:
             {"role": "respondent", "name": "Saryarka JSC", "iin_bin": BIN_B},
         ],
     })  # fmt: skip
-    if n >= PARTY_SETTLED + PARTY_JUDGED:
+    if n >= PARTY_SETTLED + PARTY_FAILED:
         return desk.fire(party, case_id, "withdraw", reason="settled_outside")
     desk.fire("coord", case_id, "accept")
     desk.fire("coord", case_id, "assign_mediator", mediator="med")
     desk.fire("med", case_id, "start_mediation", contract_signed_on=today)
     if n < PARTY_SETTLED:
         return desk.fire("med", case_id, "reach_agreement", agreement_ref=f"MA-P{n}")
-    desk.fire("med", case_id, "fail", reason="party_refused_mediation")
-    return desk.fire("court", case_id, "judge", ruling_ref=f"R-P{n}")
+    # A failure before any court closes the case; the parties may go to court (v2).
+    return desk.fire("med", case_id, "fail", reason="party_refused_mediation")
 
 
 def test_a_year_of_134_disputes_through_http_is_reported_and_verified(
@@ -154,10 +155,10 @@ def test_a_year_of_134_disputes_through_http_is_reported_and_verified(
 def check_a_year(desk: Desk) -> None:
     today = datetime.now(ZoneInfo("Asia/Almaty")).date().isoformat()
     enforcement = ENFORCEMENT_SETTLED + ENFORCEMENT_RETURNED
-    by_party = PARTY_SETTLED + PARTY_JUDGED + PARTY_WITHDRAWN
+    by_party = PARTY_SETTLED + PARTY_FAILED + PARTY_WITHDRAWN
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = [
-            *pool.map(lambda n: enforcement_case(desk, n), range(enforcement)),
+            *pool.map(lambda n: enforcement_case(desk, n, today), range(enforcement)),
             *pool.map(lambda n: party_case(desk, n, today), range(by_party)),
         ]
     assert len(outcomes) == 134
@@ -170,7 +171,7 @@ def check_a_year(desk: Desk) -> None:
     assert report["outcomes"] == {
         "settled": 107,
         "returned_to_bailiff": ENFORCEMENT_RETURNED,
-        "judgment": PARTY_JUDGED,
+        "closed_no_agreement": PARTY_FAILED,
         "withdrawn": PARTY_WITHDRAWN,
     }
     assert report["sessions"] == enforcement
