@@ -96,14 +96,14 @@ def referral(rng: random.Random, day: date, i: int) -> tuple[OpenCase, list[Step
         cmd = OpenCase("court_refer", court, "court", region, centre, parties, subject,
                        procedure="court_conciliation")  # fmt: skip
         steps = [("assign_mediator", "court", court, {"mediator": med}),
-                 *_conciliation_steps(rng, med, court)]  # fmt: skip
+                 *_conciliation_steps(rng, med, court, day)]  # fmt: skip
     else:
         parties = (person(rng, "debtor"), person(rng, "creditor"))
         proceeding = f"EP-{day:%y%m%d}-{i:05d}"
         cmd = OpenCase("refer_enforcement", f"bailiff-{region}", "bailiff", region, centre,
                        parties, subject, enforcement_proceeding=proceeding)  # fmt: skip
         steps = [("assign_mediator", "coordinator", coord, {"mediator": med}),
-                 *_conciliation_steps(rng, med, court)]  # fmt: skip
+                 *_conciliation_steps(rng, med, court, day)]  # fmt: skip
     return cmd, steps[: _stops_at(rng, len(steps))]
 
 
@@ -129,14 +129,15 @@ def _party_steps(rng: random.Random, coord: str, med: str, day: date) -> list[St
     return [*steps, ("fail", "mediator", med, {"reason": "no_agreement"})]
 
 
-def _conciliation_steps(rng: random.Random, med: str, court: str) -> list[Step]:
+def _conciliation_steps(rng: random.Random, med: str, court: str, day: date) -> list[Step]:
     steps: list[Step] = [("record_session", "mediator", med, {})] * rng.randint(1, 3)
     if rng.random() < 0.2:
         return [*steps, ("fail", "mediator", med, {"reason": "no_agreement"})]
     return [
         *steps,
         ("reach_agreement", "mediator", med, {"agreement_ref": "AG-2"}),
-        ("approve", "court", court, {"ruling_ref": "R-1"}),
+        ("approve", "court", court, {"ruling_ref": "R-1", "ruling_prepared_on": day.isoformat()}),
+        ("ruling_in_force", "court", court, {}),
     ]
 
 
