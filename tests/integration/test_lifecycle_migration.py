@@ -10,7 +10,7 @@ move. Closed cases stay on version 1 and the report on them does not change.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 import states
 from tests.conftest import Desk
 from workflow import audit, moves
+from workflow.clock import SimulatedClock
 from workflow.engine import Engine
 from workflow.errors import ConcurrentUpdate, InvalidField, NoMoveRule, NotFound
 from workflow.schema import audit_events, cases, timers
@@ -248,3 +249,39 @@ def test_a_case_changed_during_its_move_is_decided_again(
             ).scalar_one()
             == 2
         )
+
+
+@pytest.mark.slow
+def test_a_demo_year_and_its_open_cases_move_with_the_year_s_report_unchanged(
+    tmp_path: Any, calendar: Any
+) -> None:
+    """The demo's year (2025, version 1) plus cases still open in every state: the dry
+    run, the move, `audit verify` over all, and the closed cases' report unchanged."""
+    from tatulasu.demo.run import run_demo
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    run_demo(url, cases=40, progress=False)
+    store = Store(url)
+    try:
+        clock = SimulatedClock(datetime.now(UTC))
+        v1 = Desk(Engine(store, clock=clock, calendar=calendar, opens_version=1), clock)
+        opened = [_open_in(v1, state) for state in OPEN_STATES]
+        with store.reading() as conn:
+            year = summary(conn, until=datetime(2026, 1, 1, tzinfo=UTC))
+            closed = conn.execute(
+                sa.select(cases).where(cases.c.closed_at.is_not(None)).order_by(cases.c.id)
+            ).all()
+        dry = moves.move_cases(v1.engine, 1, 2, "operator", dry_run=True)
+        assert sorted(m.case_id for m in dry.moved) == opened and not dry.unplaced
+        done = moves.move_cases(v1.engine, 1, 2, "operator")
+        assert [m.case_id for m in done.moved] == [m.case_id for m in dry.moved]
+        with store.reading() as conn:
+            found = audit.verify(conn, decider=v1.engine)
+            assert found.ok and found.cases == 40 + len(OPEN_STATES), found.breaks[:3]
+            assert summary(conn, until=datetime(2026, 1, 1, tzinfo=UTC)) == year
+            assert conn.execute(
+                sa.select(cases).where(cases.c.closed_at.is_not(None), cases.c.id <= 40)
+                .order_by(cases.c.id)
+            ).all() == [c for c in closed if c.id <= 40]  # fmt: skip
+    finally:
+        store.dispose()
