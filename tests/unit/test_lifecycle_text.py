@@ -51,23 +51,27 @@ def test_the_russian_text_counts_days_as_russian_does() -> None:
     assert "Здесь дело завершается." in text
 
 
+def stage(state: str, language: str) -> str:
+    """The text of one stage of the current lifecycle, in `language`."""
+    lc = states.current()
+    text = describe(lc, language)
+    return text.split("## " + lc.states[state].titles[language])[1].split("\n## ")[0]
+
+
 def test_a_stage_lists_what_people_may_do_there_but_not_the_clocks_own_steps() -> None:
     lc = states.current()
-    text = describe(lc, "en")
-    stage = text.split("## " + lc.states["pre_trial"].titles["en"])[1].split("\n## ")[0]
-    assert "(coordinator, mediator) → " + lc.states["in_mediation"].titles["en"] in stage
-    assert "- " + lc.events["remind"].titles["en"] not in stage  # told under the term
-    offer = text.split("## " + lc.states["offer_received"].titles["en"])[1].split("\n## ")[0]
+    pre_trial = stage("pre_trial", "en")
+    assert "(coordinator, mediator) → " + lc.states["in_mediation"].titles["en"] in pre_trial
+    assert "- " + lc.events["remind"].titles["en"] not in pre_trial  # told under the term
+    offer = stage("offer_received", "en")
     assert "Reminders, days before it runs out: 3, 1; to: mediator, party" in offer
     assert "moves to the next working day" in offer
 
 
 def test_a_waiting_period_is_told_apart_from_a_deadline() -> None:
-    lc = states.current()
-    text = describe(lc, "ru")
-    stage = text.split("## " + lc.states["approved"].titles["ru"])[1].split("\n## ")[0]
-    assert "Период ожидания, а не срок" in stage
-    assert "ruling_prepared_on" in stage
+    approved = stage("approved", "ru")
+    assert "Период ожидания, а не срок" in approved
+    assert "ruling_prepared_on" in approved
 
 
 def test_the_command_knows_the_languages_of_the_catalogues() -> None:
