@@ -80,26 +80,32 @@ def measure(store: Store, n_cases: int, n_events: int, label: str) -> list[Row]:
 
 
 def main() -> None:
-    args = parser(__doc__ or "").parse_args()
-    n_cases, n_events = (400, 200) if args.quick else (100_000, 5_000)
+    p = parser(__doc__ or "")
+    p.add_argument("--cases", type=int, help="open cases per database (default 100,000)")
+    args = p.parse_args()
+    n_cases, n_events = (400, 200) if args.quick else (args.cases or 100_000, 5_000)
     with tempfile.TemporaryDirectory() as tmp:
         store = sqlite_store(Path(tmp) / "migrate.db")
         try:
-            rows = measure(store, n_cases, n_events, "SQLite")
+            report(measure(store, n_cases, n_events, "SQLite"))
         finally:
             store.dispose()
-    if postgres.reachable():
-        name = f"{postgres.OURS_DB}_migrate"
-        postgres.recreate_database(name)
-        store = Store(postgres.database_url(name))
-        try:
-            store.migrate()
-            rows += measure(store, n_cases, n_events, "PostgreSQL")
-        finally:
-            store.dispose()
-            postgres.recreate_database(name, create=False)
-    else:
+    if not postgres.reachable():
         print("PostgreSQL is not reachable: its rows are left out")
+        return
+    name = f"{postgres.OURS_DB}_migrate"
+    postgres.recreate_database(name)
+    store = Store(postgres.database_url(name))
+    try:
+        store.migrate()
+        report(measure(store, n_cases, n_events, "PostgreSQL"))
+    finally:
+        store.dispose()
+        postgres.recreate_database(name, create=False)
+
+
+def report(rows: list[Row]) -> None:
+    """Each database's table as soon as it is measured (a full run takes a while)."""
     print_table(
         "Moving open cases from lifecycle version 1 to 2, one transaction per case",
         rows,
