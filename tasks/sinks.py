@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
+from email import policy
 from email.header import Header
 from email.mime.text import MIMEText
 from email.utils import formatdate
@@ -19,6 +20,9 @@ from typing import Protocol
 import httpx
 
 from tasks.errors import PermanentDeliveryError, TemporaryDeliveryError
+
+# The compat32 policy MIMEText uses, with SMTP's line ends.
+_CRLF = policy.compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,9 @@ class SmtpSink:
             code, reply = conn.rcpt(message.address)
             if code >= 400:
                 _refuse(code, reply)
-            code, reply = conn.data(mail.as_bytes())
+            # CRLF line ends: smtplib sends bytes as they are, and a bare LF is not a line
+            # end in SMTP (a message over 1,000 bytes would be one line, refused as too long).
+            code, reply = conn.data(mail.as_bytes(policy=_CRLF))
             if code >= 400:
                 _refuse(code, reply)
         except smtplib.SMTPResponseException as exc:

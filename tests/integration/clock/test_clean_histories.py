@@ -212,7 +212,12 @@ def test_a_closed_cases_term_notices_are_voided_and_its_closing_is_still_sent(
     added = desk.history(case_id)[len(history) :]
     assert added and {r.event for r in added} == {"record_delivery"}  # one per case and group
     recorded = {r["key"] for a in added for r in json.loads(a.payload)["deliveries"]}
-    assert recorded == {m.key for m in _to_parties(desk, case_id) if m.status == "sent"}
+    sent = {m.key for m in _to_parties(desk, case_id) if m.status == "sent"}
+    assert recorded == sent, [
+        (m.key, m.status, m.event, m.last_error)
+        for m in _to_parties(desk, case_id)
+        if m.key in recorded ^ sent
+    ]
     assert not recorded & {m.key for m in reminders}
 
 

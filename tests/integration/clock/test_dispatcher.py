@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tasks.dispatch import Dispatcher, Policy
-from tasks.sinks import SmsGatewaySink, SmtpSink
+from tasks.sinks import Outgoing, SmsGatewaySink, SmtpSink
 from tasks.templates import Renderer
 from tests.conftest import Desk
 from tests.integration.clock.sinks import Deliveries
@@ -227,3 +227,19 @@ def test_a_reminder_names_the_terms_last_day_as_the_pages_and_the_cli_do(
     assert said, [d["subject"] for d in reminders]
     assert all(" 00:00" not in d["subject"] for d in reminders)
     assert dates.until(due, desk.engine.calendar.tz) == f"until {last_day} inclusive"
+
+
+def test_a_long_message_reaches_the_smtp_server_whole(smtp: tuple[int, Deliveries]) -> None:
+    """Over 1,000 bytes on the wire (a long Kazakh notice): sent with CRLF line ends, as
+    SMTP has them, not as one bare-LF "line" an SMTP server refuses as too long."""
+    sink = SmtpSink("127.0.0.1", smtp[0], "tatulasu@example.kz")
+    body = "Құрметті тарап, медиация туралы жазбаша ұсыныс жіберілді. " * 30
+    subject = (
+        "Іс 1: екінші тарап оны алған күннен бастап он күнтізбелік күн ішінде жауап бере алады"
+    )
+    try:
+        receipt = sink.send(Outgoing("1:4:party:1", "email", "aigerim@example.kz", subject, body))
+    finally:
+        sink.close()
+    assert receipt.reference.startswith("smtp 250")
+    assert smtp[1].count() == 1 and list(smtp[1].delivered) == ["1:4:party:1"]
