@@ -11,7 +11,7 @@ opens the case or fires on it; a unit test holds the table to the vocabulary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from workflow import names
 from workflow.calendar import BusinessCalendar
 from workflow.errors import InvalidField
 from workflow.store import utc
-from workflow.terms import extended_due, plan, resumed_due
+from workflow.terms import PlannedTimer, extended_due, plan, resumed_due
 
 OFFICIAL_ID_LENGTH = 80  # cases.mediator / bailiff / court
 TIMERS = "_timers"  # the key of a result's new open timers
@@ -80,9 +80,8 @@ def _resume_terms(b: Before) -> dict[str, Any]:
     values: dict[str, Any] = {"suspended_at": None, TIMERS: []}
     if b.term is not None and b.row.term_days_left is not None:
         due = resumed_due(b.term, b.now, b.row.term_days_left, b.calendar)
-        values.update(
-            term_due_at=due, term_days_left=None, **{TIMERS: plan(b.term, due, b.now, b.calendar)}
-        )
+        values.update(term_due_at=due, term_days_left=None)
+        values[TIMERS] = plan(b.term, due, b.now, b.calendar)
     return values
 
 
@@ -110,6 +109,21 @@ EFFECTS: Mapping[str, Effect] = {
     "resume_terms": _resume_terms,
     "extend_term": _extend_term,
 }
+
+
+def apply_all(
+    names: Iterable[str],
+    before: Before,
+    values: dict[str, Any],
+    timers: list[PlannedTimer] | None,
+) -> list[PlannedTimer] | None:
+    """Apply each effect of `names` to `values`; the open timers after them (`timers`
+    unless an effect replaces them)."""
+    for effect in names:
+        result = apply(effect, before)
+        timers = result.pop(TIMERS, timers)
+        values.update(result)
+    return timers
 
 
 def apply(effect: str, before: Before) -> dict[str, Any]:

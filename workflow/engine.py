@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 import states
 from states import Lifecycle, MoveRule
 from workflow import effects, names, openings, standing, unit_of_work
-from workflow.audit import canonical_json, format_instant, new_record
+from workflow.audit import canonical_json, format_instant
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
 from workflow.commands import (
@@ -56,11 +56,9 @@ from workflow.schema import cases, idempotency_keys
 from workflow.store import Store, translate_errors, utc
 from workflow.tallies import tally
 from workflow.terms import PlannedTimer, plan, term_due, term_end
-from workflow.unit_of_work import Change
 
 T = TypeVar("T")
 
-OFFICIAL_ID_LENGTH = effects.OFFICIAL_ID_LENGTH
 # A case before its opening event, as the effects read it.
 _NEW_CASE = SimpleNamespace(term_due_at=None, term_days_left=None, extensions_used=0)
 
@@ -91,7 +89,6 @@ class Move:
     """
 
     rule: MoveRule
-    from_state: str
     values: dict[str, Any]
     timers: list[PlannedTimer] | None
 
@@ -182,11 +179,9 @@ class Decider:
         values = self._enter_state(lc, decision.to_state, {}, now)
         planned: list[PlannedTimer] = values.pop("_timers")
         before = effects.Before(_NEW_CASE, None, {}, now, self.calendar)
-        for effect in decision.effects:  # the same table as an event fired on a case
-            result = effects.apply(effect, before)
-            planned = result.pop(effects.TIMERS, planned)
-            values.update(result)
-        return values, planned
+        timers = effects.apply_all(decision.effects, before, values, planned)
+        assert timers is not None  # an opening plans its state's term
+        return values, timers
 
     def move(self, row: Any, target: Lifecycle, now: datetime) -> Move:
         """How the open case `row` moves to the lifecycle `target` (`[migration]`).
@@ -232,10 +227,9 @@ class Decider:
             due = term_due(term, now, cal)
             values.update(term_name=term.name, term_due_at=due, term_days_left=None)
             timers = plan(term, due, now, cal)
-        values["extensions_used"] = values.get("extensions_used", row.extensions_used)
         if rule.terms == "restarted":
             values["extensions_used"] = 0
-        return Move(rule, row.state, values, timers)
+        return Move(rule, values, timers)
 
     def _changes(
         self,
@@ -253,12 +247,7 @@ class Decider:
             values.update(self._enter_state(lc, decision.to_state, payload, now))
             planned = values.pop("_timers")
         before = effects.Before(row, lc.states[row.state].term, payload, now, self.calendar)
-        for effect in decision.effects:
-            result = effects.apply(effect, before)
-            if effects.TIMERS in result:
-                planned = result.pop(effects.TIMERS)
-            values.update(result)
-        return values, planned
+        return values, effects.apply_all(decision.effects, before, values, planned)
 
     def _enter_state(
         self, lc: Lifecycle, state: str, payload: Mapping[str, str], now: datetime
@@ -407,41 +396,28 @@ class Engine(Decider):
             standing.check_mediator(conn, "payload.mediator", values["mediator"], row, cmd.role)
         if "bailiff" in values:
             standing.check_bailiff(conn, "payload.bailiff", values["bailiff"], row)
-        seq = row.version + 1
-        payload_json = canonical_json(payload)
-        record = new_record(
-            row.audit_head,
-            case_id=row.id,
-            seq=seq,
-            event=cmd.event,
-            actor=cmd.actor,
-            role=cmd.role,
-            at=now,
-            from_state=row.state,
-            to_state=decision.to_state,
-            payload=payload_json,
-        )
-        values.update(version=seq, audit_head=record["hash"], updated_at=now)
-        unit_of_work.write(
-            conn, Change(row.id, row.version, values, record, planned, row.term_name is not None)
-        )
+        change = unit_of_work.recorded(
+            row, cmd.event, cmd.actor, cmd.role, now, decision.to_state, canonical_json(payload),
+            values, planned, had_term=row.term_name is not None,
+        )  # fmt: skip
+        unit_of_work.write(conn, change)
         recipients = (*decision.event.notify, *cmd.notify)
         context = payload
-        if row.enforcement_suspended and values.get("enforcement_suspended") is False:
+        if row.enforcement_suspended and change.values.get("enforcement_suspended") is False:
             # Enforcement resumes: the bailiff hears of it, whatever the event's notify says.
             recipients, context = (*recipients, "bailiff"), {**payload, "enforcement": "resumed"}
         if recipients:
             write_outbox(
                 conn,
-                {**row._mapping, **values},
-                seq,
+                {**row._mapping, **change.values},
+                change.record["seq"],
                 cmd.event,
                 row.state,
                 context,
                 recipients,
                 now,
             )
-        return _applied(record, values.get("term_due_at", row.term_due_at))
+        return _applied(change.record, change.values.get("term_due_at", row.term_due_at))
 
     # ------------------------------------------------------------------ opening
 

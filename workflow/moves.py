@@ -27,11 +27,10 @@ from sqlalchemy.engine import Connection
 
 import states
 from workflow import names, unit_of_work
-from workflow.audit import canonical_json, new_record
+from workflow.audit import canonical_json
 from workflow.engine import Engine, Move
 from workflow.errors import ConcurrentUpdate, InvalidField, NoMoveRule, NotFound
 from workflow.schema import cases
-from workflow.unit_of_work import Change
 
 ROLE = "admin"  # whose act a move is: the operator who runs it, as an administrator
 BATCH = 500  # cases read per query while walking the version's open cases
@@ -70,7 +69,6 @@ class Moved:
     from_state: str
     to_state: str
     terms: str
-    term_due_at: Any  # the term's end after the move (None: no running term)
 
 
 @dataclass
@@ -83,7 +81,7 @@ class MoveReport:
     closed: int = 0  # cases asked for by id that are closed: they stay where they are
 
     def by_rule(self) -> list[tuple[str, str, str, str, int]]:
-        """(rule, from, to, terms, cases) for every rule applied, in order of first use."""
+        """(rule, from, to, terms, cases) for every rule applied, the most cases first."""
         count = Counter(m.rule for m in self.moved)
         first = {m.rule: m for m in reversed(self.moved)}
         return [
@@ -233,8 +231,7 @@ def _decide(
     move = engine.move(row, target, now)
     if write:
         store(conn, row, move, target.migration_event, actor, now)
-    due = move.values.get("term_due_at", row.term_due_at)
-    return Moved(case_id, move.rule.name, row.state, move.rule.target, move.rule.terms, due)
+    return Moved(case_id, move.rule.name, row.state, move.rule.target, move.rule.terms)
 
 
 def _read(conn: Connection, case_id: int) -> Any:
@@ -243,18 +240,10 @@ def _read(conn: Connection, case_id: int) -> Any:
 
 def store(conn: Connection, row: Any, move: Move, event: str, actor: str, now: Any) -> None:
     """Write `move` of the case `row` in the caller's transaction, as the record `event`."""
-    seq = row.version + 1
-    record = new_record(
-        row.audit_head,
-        case_id=row.id,
-        seq=seq,
-        event=event,
-        actor=actor,
-        role=ROLE,
-        at=now,
-        from_state=row.state,
-        to_state=move.rule.target,
-        payload=canonical_json(move.payload(row.definition_version)),
+    payload = canonical_json(move.payload(row.definition_version))
+    unit_of_work.write(
+        conn,
+        unit_of_work.recorded(
+            row, event, actor, ROLE, now, move.rule.target, payload, move.values, move.timers
+        ),
     )
-    values = {**move.values, "version": seq, "audit_head": record["hash"], "updated_at": now}
-    unit_of_work.write(conn, Change(row.id, row.version, values, record, move.timers))

@@ -183,13 +183,12 @@ def _moved_to_version(
     the case in the same state; its open timers after the move."""
     try:
         said = json.loads(record.payload)
-        if int(said["from_version"]) != case.definition_version:
-            raise ReplayRefused(record, "does not replay: the case was on another version")
+        from_version = int(said["from_version"])
         move = decider.move(case, states.get(int(said["to_version"])), at)
-    except ReplayRefused:  # a TatulasuError too: not to be said twice
-        raise
     except _MALFORMED as exc:
         raise ReplayRefused(record, f"does not replay: {_said(exc)}") from None
+    if from_version != case.definition_version:
+        raise ReplayRefused(record, "does not replay: the case was on another version")
     if record.from_state != case.state or record.to_state != move.rule.target:
         raise ReplayRefused(record, _moved(record, case.state, move.rule.target))
     if said.get("rule") != move.rule.name:

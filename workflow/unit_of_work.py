@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from workflow.audit import new_record
 from workflow.errors import ConcurrentUpdate
 from workflow.schema import audit_events, cases, timers
 from workflow.terms import PlannedTimer
@@ -48,6 +50,31 @@ class Change:
     record: Mapping[str, Any]
     timers: list[PlannedTimer] | None
     had_term: bool = True
+
+
+def recorded(
+    row: Any,
+    event: str,
+    actor: str,
+    role: str,
+    at: datetime,
+    to_state: str,
+    payload: str,
+    values: Mapping[str, Any],
+    timers: list[PlannedTimer] | None,
+    *,
+    had_term: bool = True,
+) -> Change:
+    """The change that sets `values` on the case `row`, recorded as `event` by `actor` in
+    `role` at `at` (the case to `to_state`; `payload` its canonical JSON): the history
+    record chained to the case's head, and the version, head and instant on the row."""
+    seq = row.version + 1
+    record = new_record(
+        row.audit_head, case_id=row.id, seq=seq, event=event, actor=actor, role=role, at=at,
+        from_state=row.state, to_state=to_state, payload=payload,
+    )  # fmt: skip
+    final = {**values, "version": seq, "audit_head": record["hash"], "updated_at": at}
+    return Change(row.id, row.version, final, record, timers, had_term)
 
 
 def write(conn: Connection, change: Change) -> None:

@@ -24,7 +24,8 @@ from states import EventSpec, Lifecycle
 from tatulasu.web.timeline import FIELDS
 from tatulasu.wiring import App
 from workflow import queries, scopes
-from workflow.engine import OFFICIAL_ID_LENGTH, Engine
+from workflow.effects import OFFICIAL_ID_LENGTH
+from workflow.engine import Engine
 from workflow.queries import CaseView
 from workflow.rules import MAX_TEXT
 from workflow.schema import users

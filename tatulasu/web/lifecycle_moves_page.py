@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse
 
 import states
 from tatulasu.api.auth import Wired, require_role
+from tatulasu.api.lifecycle import FIELDS
 from tatulasu.web.errors import PageRoute
 from tatulasu.web.i18n import N_
 from tatulasu.web.session import Viewer
@@ -64,11 +65,7 @@ def migrate(
 ) -> Response:
     """Move every open case of `from_version` to `to_version`."""
     require_role(user, "admin")
-    report = moves.move_cases(
-        app.engine, from_version, to_version, user.id, fields=moves.Fields(
-            "from_version", "to_version", "case_ids"
-        ),
-    )  # fmt: skip
+    report = moves.move_cases(app.engine, from_version, to_version, user.id, fields=FIELDS)
     query = f"moved={len(report.moved)}&unplaced={len(report.unplaced)}"
     return RedirectResponse(f"{PAGE}?{query}", status_code=303)
 
